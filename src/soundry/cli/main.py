@@ -1,0 +1,43 @@
+"""The ``soundry`` command: one small module per subcommand, all calling :mod:`soundry.api`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from soundry import __version__
+from soundry.cli import corpus, demo, export, predict, prepare, train
+from soundry.errors import SoundryError
+
+COMMANDS = (prepare, train, export, predict, corpus, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="soundry",
+        description="Train audio models from folders of audio and run what you train: "
+                    "prepare -> train -> export -> run.")
+    parser.add_argument("--version", action="version", version=f"soundry {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen command; user errors print one line and return 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SoundryError as exc:
+        print(f"soundry: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("soundry: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Write a torch module as ONNX and prove onnxruntime gives the same numbers."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from soundry.errors import MissingDependencyError
+
+
+def export_onnx(module: torch.nn.Module, args: tuple, path: str | Path, input_names: Sequence[str],
+                output_names: Sequence[str], dynamic: dict[str, dict[int, str]] | None = None,
+                opset: int = 18) -> Path:
+    """Export ``module(*args)`` to ``path`` (written to a temp name, then renamed).
+
+    ``dynamic`` maps an input name to ``{axis: dim_name}`` for axes that vary at run time.
+    """
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        raise MissingDependencyError("ONNX export needs the 'onnxscript' package: pip install onnxscript") from None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dims: dict[str, torch.export.Dim] = {}
+    shapes = []
+    for name in input_names:
+        axes = (dynamic or {}).get(name, {})
+        shapes.append({ax: dims.setdefault(dim, torch.export.Dim(dim)) for ax, dim in axes.items()} or None)
+    tmp = path.with_name(path.name + ".tmp")
+    module.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(module, args, dynamic_shapes=tuple(shapes), input_names=list(input_names),
+                                    output_names=list(output_names), opset_version=opset, dynamo=True,
+                                    verbose=False)
+        program.save(str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def check_onnx_parity(module: torch.nn.Module, path: str | Path, inputs: dict[str, np.ndarray],
+                      atol: float = 1e-4) -> float:
+    """Run torch and onnxruntime on the same ``inputs``; return the max abs difference.
+
+    Raises ``AssertionError`` if any output differs by more than ``atol``.
+    """
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    got = sess.run(None, inputs)
+    module.eval()
+    with torch.no_grad():
+        ref = module(*[torch.from_numpy(v) for v in inputs.values()])
+    ref = ref if isinstance(ref, (tuple, list)) else (ref,)
+    worst = 0.0
+    for r, g in zip(ref, got):
+        worst = max(worst, float(np.max(np.abs(r.numpy() - g))) if g.size else 0.0)
+    if worst > atol:
+        raise AssertionError(f"ONNX output differs from torch by {worst:.2e} (> {atol:.0e})")
+    return worst
