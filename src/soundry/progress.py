@@ -95,6 +95,7 @@ class ProgressBar:
         self._lock = threading.Lock()
         self._live = None
         self._task = None
+        self._closed = False
 
     # -------------------------------------------------------------- lifecycle
     def __enter__(self) -> ProgressBar:
@@ -116,12 +117,20 @@ class ProgressBar:
         self.close()
 
     def close(self) -> None:
+        """Draw the final state and hand listeners the final count (updates are throttled)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._live is not None:
-            self._refresh(force=True)
+            self._live.update(self._task, completed=self.meter.done, rate=self._rate_text(),
+                              info=self._info_text())
             self._live.stop()
             self._live = None
         elif self.enabled and self.meter.done:
             self._print_line()
+        snap = self.meter.snapshot()
+        for fn in self.listeners:
+            fn(snap)
 
     # -------------------------------------------------------------- updates
     def advance(self, n: float = 1) -> None:

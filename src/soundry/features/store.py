@@ -172,13 +172,15 @@ def load_index(dir: str | Path) -> dict[str, Any]:
     return index
 
 
-class FeatureStore(Mapping[str, dict[str, np.ndarray]]):
+class FeatureStore:
     """Read access to a feature store folder.
 
     ``store.get(key)`` -> ``{feature: array}``; ``store.get(key, "f0")`` -> one array, e.g.
     ``(frames,) float32`` Hz. ``store.header`` is the merged header (features with dtype and
     trailing shape, ``sample_rate``, ``hop_samples``, ``hop_s``, ``producer``).
-    ``max_open`` bounds the number of shard files held open at once.
+    ``max_open`` bounds the number of shard files held open at once. Iterating gives the keys;
+    ``store[key]`` is ``store.get(key)``. (Not a ``Mapping``: ``get``'s second argument names a
+    feature, it is not a default, and a missing key raises ``MissingFeatureError``.)
     """
 
     def __init__(self, dir: str | Path, max_open: int = 64):
@@ -202,7 +204,7 @@ class FeatureStore(Mapping[str, dict[str, np.ndarray]]):
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 
-    def keys(self) -> list[str]:  # type: ignore[override]
+    def keys(self) -> list[str]:
         """All segment keys, shard by shard in the order written."""
         return list(self._keys)
 
@@ -223,7 +225,7 @@ class FeatureStore(Mapping[str, dict[str, np.ndarray]]):
         return [self.dir / name for name in self._index["shards"]]
 
     # ------------------------------------------------------------------ reading
-    def get(self, key: str, feature: str | None = None):  # type: ignore[override]
+    def get(self, key: str, feature: str | None = None):
         """All arrays of ``key`` as a dict, or the one array named ``feature``."""
         shard = self._keys.get(key)
         if shard is None:

@@ -39,7 +39,8 @@ def to_storage(array: np.ndarray, name: str) -> np.ndarray:
     if native.dtype.kind == "c" and target.kind == "f":
         native = native.astype(np.complex128).reshape(native.shape + (1,)).view(target)
     # Big-endian input is converted; safetensors files are little-endian.
-    return np.ascontiguousarray(native, dtype=target.newbyteorder("<"))
+    # np.asarray keeps 0-d scalars 0-d (np.ascontiguousarray would make them (1,)).
+    return np.asarray(native, dtype=target.newbyteorder("<"), order="C")
 
 
 def from_storage(array: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
@@ -109,16 +110,17 @@ class FeatureWriter:
             if not name or "/" in name:
                 raise FeatureStoreError(f"Feature name {name!r} must be non-empty without '/'.")
         arrays = {name: np.asarray(a) for name, a in arrays.items()}
-        if self._specs is None:
-            self._specs = {name: feature_spec(a) for name, a in sorted(arrays.items())}
-        if set(arrays) != set(self._specs):
+        # The first segment defines the features; nothing is kept unless every array is valid.
+        specs = self._specs or {name: feature_spec(a) for name, a in sorted(arrays.items())}
+        if set(arrays) != set(specs):
             raise FeatureStoreError(
                 f"Key {key!r} has features {sorted(arrays)}, but this store holds "
-                f"{sorted(self._specs)}; every segment needs the same feature names.")
+                f"{sorted(specs)}; every segment needs the same feature names.")
         stored = {}
         for name, array in arrays.items():
-            check_spec(name, key, self._specs[name], array)
+            check_spec(name, key, specs[name], array)
             stored[tensor_name(key, name)] = to_storage(array, name)
+        self._specs = specs
         self._tensors.update(stored)
         self._keys.append(key)
         self._seen.add(key)
