@@ -7,6 +7,7 @@ Errors are raised as :class:`AudioError` with a short reason; the caller adds th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,16 @@ from soundry.errors import AudioError
 _INT_SCALE = {"s16": 32768.0, "s32": 2147483648.0, "s64": 9223372036854775808.0}
 
 
+def short_message(exc: BaseException) -> str:
+    """The useful part of a libsndfile/FFmpeg message, without the path it repeats."""
+    lines = str(exc).strip().splitlines()
+    text = lines[-1] if lines else ""
+    text = re.sub(r"^Error opening '.*?': ", "", text)   # libsndfile prefix
+    text = re.sub(r"^\[Errno -?\d+\] ", "", text)        # FFmpeg error number
+    text = re.sub(r": '[^']*'$", "", text)                # FFmpeg path suffix
+    return text.rstrip(".") or type(exc).__name__
+
+
 def _open(path: Path):
     try:
         import av
@@ -25,7 +36,7 @@ def _open(path: Path):
     try:
         container = av.open(str(path), mode="r")
     except Exception as exc:  # av raises many FFmpeg error classes (InvalidDataError, ...)
-        raise AudioError(str(exc).strip() or type(exc).__name__) from None
+        raise AudioError(short_message(exc)) from None
     if not container.streams.audio:
         container.close()
         raise AudioError("no audio stream in the file")
@@ -66,7 +77,7 @@ def decode(path: Path) -> tuple[np.ndarray, int]:
     except AudioError:
         raise
     except Exception as exc:
-        raise AudioError(f"decoding failed: {str(exc).strip() or type(exc).__name__}") from None
+        raise AudioError(f"decoding failed: {short_message(exc)}") from None
     finally:
         container.close()
     if not chunks:

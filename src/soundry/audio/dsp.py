@@ -21,7 +21,8 @@ def _as_2d(audio: np.ndarray) -> tuple[np.ndarray, bool]:
 def resample(audio: np.ndarray, sr_in: int, sr_out: int, quality: str = "HQ") -> np.ndarray:
     """Resample ``(C, T)`` or ``(T,)`` from ``sr_in`` to ``sr_out`` Hz with soxr.
 
-    Output length is ``round(T * sr_out / sr_in)`` samples; the shape keeps its rank.
+    Output length is ``T * sr_out / sr_in`` samples rounded (halves up, as soxr does); the
+    shape keeps its rank.
     ``quality`` is a soxr preset: ``"QQ"``, ``"LQ"``, ``"MQ"``, ``"HQ"`` or ``"VHQ"``.
     """
     import soxr

@@ -13,6 +13,7 @@ else (opus, m4a/aac, wma, video containers with an audio track, ...).
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import soundfile as sf
 from soundry.errors import AudioError
 
 from . import _pyav
+from ._pyav import short_message as _short
 
 #: File suffixes (lower case, with the dot) that soundry treats as audio when scanning folders.
 AUDIO_EXTENSIONS: frozenset[str] = frozenset({
@@ -61,11 +63,6 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"{path}: file is empty (0 bytes); remove it or replace it with audio.")
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
-
-
 def load_audio(path: str | os.PathLike, sample_rate: int | None = None,
                mono: bool = False) -> tuple[np.ndarray, int]:
     """Decode an audio file into ``float32`` of shape ``(C, T)`` and its rate in Hz.
@@ -81,7 +78,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int | None = None,
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
         audio = np.ascontiguousarray(data.T)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as sf_exc:
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as sf_exc:
         try:
             audio, rate = _pyav.decode(path)
         except AudioError as av_exc:
@@ -111,7 +108,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         return AudioInfo(sample_rate=int(info.samplerate), channels=int(info.channels),
                          frames=int(info.frames), duration=float(info.duration),
                          format=str(info.format), subtype=str(info.subtype) or None)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as sf_exc:
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as sf_exc:
         try:
             return AudioInfo(**_pyav.probe(path))
         except AudioError as av_exc:
@@ -153,7 +150,7 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int,
                              f"{subtype} cannot store them.")
         data = np.clip(data, -1.0, 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         sf.write(str(tmp), data, int(sample_rate), subtype=subtype, format=container)
         os.replace(tmp, path)

@@ -14,6 +14,7 @@ import numpy as np
 SILENCE_DB = -200.0
 _EPS_POWER = 10.0 ** (SILENCE_DB / 10.0)
 _BLOCK_S = 0.4  # BS.1770 gating block; pyloudnorm refuses shorter input
+_MIN_RATE = 8000
 
 
 def _power_db(power: np.ndarray | float) -> np.ndarray | float:
@@ -41,7 +42,8 @@ def frame_rms_db(audio: np.ndarray, frame: int, hop: int) -> np.ndarray:
     """RMS per frame in dBFS, shape ``(1 + T // hop,)``.
 
     Frame ``i`` is centred on sample ``i * hop`` and spans ``frame`` samples (zero-padded at
-    the edges). For ``(C, T)`` input the power is averaged over channels.
+    the edges). For ``(C, T)`` input the power is averaged over channels. Frames holding a
+    NaN or infinite sample are NaN.
     """
     arr = np.asarray(audio, dtype=np.float64)
     if arr.ndim == 1:
@@ -50,14 +52,17 @@ def frame_rms_db(audio: np.ndarray, frame: int, hop: int) -> np.ndarray:
     if frame <= 0 or hop <= 0:
         raise ValueError(f"frame and hop must be positive, got {frame}, {hop}")
     power = np.mean(arr * arr, axis=0)
+    finite = np.isfinite(power)
     n_frames = 1 + power.shape[0] // hop
-    # A running sum gives every frame's energy in O(T) however long the frame is.
-    csum = np.concatenate([[0.0], np.cumsum(power)])
+    # Running sums give every frame's energy in O(T) however long the frame is; non-finite
+    # samples are counted apart so one NaN only spoils the frames that contain it.
+    csum = np.concatenate([[0.0], np.cumsum(np.where(finite, power, 0.0))])
+    cbad = np.concatenate([[0], np.cumsum(~finite)])
     starts = np.arange(n_frames) * hop - frame // 2
     lo = np.clip(starts, 0, power.shape[0])
     hi = np.clip(starts + frame, 0, power.shape[0])
-    energy = csum[hi] - csum[lo]
-    return _power_db(np.maximum(energy, 0.0) / frame)
+    db = _power_db(np.maximum(csum[hi] - csum[lo], 0.0) / frame)
+    return np.where(cbad[hi] - cbad[lo] > 0, np.nan, db)
 
 
 def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
@@ -65,7 +70,7 @@ def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
 
     Audio shorter than the 400 ms gating block is measured as if looped to that length.
     Silence gives ``-inf``. More than 5 channels are down-mixed first (BS.1770 weights
-    stop at 5.0 surround).
+    stop at 5.0 surround); rates below 8 kHz are measured after upsampling to 8 kHz.
     """
     import pyloudnorm
 
@@ -76,6 +81,11 @@ def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
         arr = arr.mean(axis=0, keepdims=True)
     if arr.shape[1] == 0 or not np.any(arr):
         return float("-inf")
+    if sample_rate < _MIN_RATE:
+        # The K-weighting shelf sits at 1.5 kHz: below ~4 kHz its filter design breaks down.
+        # Upsampling changes no content, so measure at 8 kHz instead.
+        from .dsp import resample
+        arr, sample_rate = resample(arr, sample_rate, _MIN_RATE).astype(np.float64), _MIN_RATE
     need = int(np.ceil(_BLOCK_S * sample_rate)) + 1
     if arr.shape[1] < need:
         arr = np.tile(arr, (1, int(np.ceil(need / arr.shape[1]))))
