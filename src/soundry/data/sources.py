@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from soundry.audio import AUDIO_EXTENSIONS
-from soundry.data.records import Recording, read_jsonl_rows, relative_path
+from soundry.data.records import Recording, read_jsonl_rows
 from soundry.errors import DataError
 
 SIDECAR_EXTENSIONS = (".txt", ".lab")
@@ -60,7 +60,7 @@ def scan_folder(root: str | Path) -> SourceScan:
         raise DataError(f"data folder not found: {base}")
     if not base.is_dir():
         raise DataError(f"{base} is not a folder; give a folder, a .csv or a .jsonl file")
-    entries = sorted(e for e in os.scandir(base) if not _hidden(e.name))
+    entries = sorted((e for e in os.scandir(base) if not _hidden(e.name)), key=lambda e: e.name)
     if not entries:
         raise DataError(f"data folder {base} is empty: " + _LAYOUT_HINT.format(root=base))
     label_dirs = [e for e in entries if e.is_dir()]
