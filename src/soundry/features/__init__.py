@@ -16,6 +16,8 @@ from soundry.features.pitch import (estimate_pitch, hz_to_midi, mean_pitch_midi,
                                     voiced_mask)
 from soundry.features.store import (FeatureStore, MissingFeatureError, build_index,
                                     load_index, merge_index, read_shard_header)
+from soundry.features.phonemes import Phonemizer, PhonemeVocab, espeak_path
+from soundry.features.ssl import SSLFeatures, load_ssl_model
 from soundry.features.writer import FeatureWriter, shard_name
 
 __all__ = [
@@ -24,4 +26,5 @@ __all__ = [
     "frame_count", "frame_loudness", "frame_times", "hop_samples_for", "hz_to_midi",
     "load_index", "make_header", "mean_pitch_midi", "merge_index", "midi_to_hz", "params_hash",
     "read_shard_header", "shard_name", "store_dir_for", "voiced_mask",
+    "Phonemizer", "PhonemeVocab", "espeak_path", "SSLFeatures", "load_ssl_model",
 ]

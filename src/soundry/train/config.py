@@ -17,8 +17,11 @@ class TrainConfig:
     then ``lr_decay ** (step - warmup_steps)``) and by a scale that rollbacks lower.
     ``precision`` is any Lightning Fabric precision string ("32-true", "16-mixed",
     "bf16-mixed", "bf16-true", ...). ``devices`` is a count or "auto". ``keep_last=0`` keeps
-    every checkpoint. ``monitor`` names an eval metric (e.g. "val/loss"); with it set the best
-    checkpoint is kept and ``patience`` evals without improvement stop training early.
+    every checkpoint. ``monitor`` names an eval metric (e.g. "val/loss"); with it set, every
+    improvement writes a checkpoint that ``checkpoints/best`` names and pruning spares, and
+    ``patience`` evals without improvement stop training early (0: never).
+    ``max_bad_steps`` consecutive non-finite steps roll back to the newest checkpoint with the
+    rate scaled by ``rollback_lr_factor``; a rollback needed after ``max_rollbacks`` fails.
     """
 
     steps: int = 1000
