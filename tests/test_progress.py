@@ -24,7 +24,8 @@ def test_read_events_ignores_torn_last_line(tmp_path):
 def test_plain_progress_prints_count_rate_and_eta():
     out = io.StringIO()
     seen = []
-    with ProgressBar("work", total=4, unit="files", stream=out, every_s=0.0, listeners=[seen.append]) as bar:
+    with ProgressBar("work", total=4, unit="files", stream=out, every_s=0.0, listeners=[seen.append],
+                     enabled=True) as bar:
         for _ in range(4):
             bar.advance()
     text = out.getvalue()

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from soundry.config import load_config, read_config_file
+from soundry.config import load_config, merge, read_config_file
 from soundry.errors import CheckpointError, DataError
 
 RUN_INFO = "run.json"
@@ -141,13 +141,15 @@ def train(recipe: str, data: str | Path | Any | None, run_dir: str | Path,
         if data is None:
             raise DataError("no data given: pass -d DATA (a folder of label folders, a CSV or a JSONL manifest)")
         cfg = load_config(module.Config, recipe, config, overrides)
+    if not progress:
+        cfg = merge(cfg, {"train": {"progress": False}})
     events = EventLog(run / "events.jsonl")
     loaded = _load_data(data, run, cfg, progress, events)
     if hasattr(module, "resolve_config"):
         cfg = module.resolve_config(cfg, loaded)
     _write_run_info(run, {"recipe": recipe, "data": str(Path(data).resolve()) if isinstance(data, (str, Path))
                           else None, "prepared": str(loaded.root)})
-    return Trainer(module, cfg, run, data=loaded, events=events, progress=progress).fit(resume=resume)
+    return Trainer(module, cfg, run, data=loaded, events=events).fit(resume=resume)
 
 
 def resume(run_dir: str | Path, overrides: Iterable[str] = (), progress: bool = True):
@@ -162,12 +164,14 @@ def export(run_dir: str | Path, out_dir: str | Path | None = None, checkpoint: s
     """Export a run's ``best`` (falling back to ``latest``) or named checkpoint as a bundle folder."""
     from soundry.progress import EventLog
     from soundry.recipes import get_recipe
-    from soundry.train import load_parts_for_export
+    from soundry.train import best_checkpoint, load_parts_for_export
 
     run = Path(run_dir)
     info = read_run_info(run)
     module = get_recipe(info["recipe"])
     out = Path(out_dir) if out_dir is not None else run / "export"
+    if checkpoint == "best" and best_checkpoint(run) is None:
+        checkpoint = "latest"
     cfg, parts = load_parts_for_export(module, run, checkpoint=checkpoint)
     out.mkdir(parents=True, exist_ok=True)
     files = module.export(parts, out)

@@ -52,6 +52,12 @@ class RateMeter:
                 self._last_t, self._last_done = now, done
         self.done = done
 
+    def finish(self) -> None:
+        """Report the average rate over the whole run (the smoothed one lags bursts at the end)."""
+        elapsed = time.monotonic() - self._t0
+        if elapsed > 0 and self.done > self._start_done:
+            self.rate = (self.done - self._start_done) / elapsed
+
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self._t0
@@ -121,6 +127,7 @@ class ProgressBar:
         if self._closed:
             return
         self._closed = True
+        self.meter.finish()
         if self._live is not None:
             self._live.update(self._task, completed=self.meter.done, rate=self._rate_text(),
                               info=self._info_text())

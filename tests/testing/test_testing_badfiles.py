@@ -50,7 +50,22 @@ def test_good_files_load_and_are_healthy(bad):
         assert np.isfinite(x).all() and 0.05 < np.max(np.abs(x)) < 0.99
 
 
+def _same(a, b) -> bool:
+    """Byte-identical, or (audio only) equal to within one LSB: numpy's SIMD sin may round the
+    last bit differently depending on memory alignment."""
+    if a.read_bytes() == b.read_bytes():
+        return True
+    import soundfile as sf
+
+    xa, ra = sf.read(str(a), dtype="float64")
+    xb, rb = sf.read(str(b), dtype="float64")
+    finite = np.isfinite(xa)
+    return (ra == rb and xa.shape == xb.shape and np.array_equal(finite, np.isfinite(xb))
+            and np.allclose(xa[finite], xb[finite], atol=1e-6, rtol=1e-6)
+            and np.array_equal(xa[~finite], xb[~finite], equal_nan=True))
+
+
 def test_deterministic(bad, tmp_path):
     again = make_bad_files(tmp_path)
     for name, path in bad.items():
-        assert again[name].read_bytes() == path.read_bytes(), name
+        assert _same(again[name], path), name

@@ -12,13 +12,20 @@ from soundry.errors import SoundryError
 COMMANDS = (prepare, train, export, predict, corpus, demo)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the house error style: one line that says what to do, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="soundry",
         description="Train audio models from folders of audio and run what you train: "
                     "prepare -> train -> export -> run.")
     parser.add_argument("--version", action="version", version=f"soundry {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in COMMANDS:
         module.register(sub)
@@ -28,7 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen command; user errors print one line and return 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # key=value overrides may come after options (`-o run train.steps=5`), which argparse's
+    # positional matching does not allow: collect the leftovers that look like overrides.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if hasattr(args, "overrides") and all("=" in e and not e.startswith("-") for e in extra):
+            args.overrides = list(args.overrides or []) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except SoundryError as exc:

@@ -68,7 +68,10 @@ def _pool_context():
     """Forking a process that already runs torch's thread pools can deadlock the children, so
     once torch is loaded (``soundry train`` prepares in-process) workers come from a forkserver."""
     if "torch" in sys.modules and "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
+        ctx = multiprocessing.get_context("forkserver")
+        # Import the worker code once in the server, not once per worker.
+        ctx.set_forkserver_preload(["soundry.data.preprocess"])
+        return ctx
     return None
 
 

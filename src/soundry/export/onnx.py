@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -33,12 +34,17 @@ def export_onnx(module: torch.nn.Module, args: tuple, path: str | Path, input_na
         shapes.append({ax: dims.setdefault(dim, torch.export.Dim(dim)) for ax, dim in axes.items()} or None)
     tmp = path.with_name(path.name + ".tmp")
     module.eval()
+    # The exporter logs a warning per torchvision op it cannot register; none of ours use them.
+    quiet = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(module, args, dynamic_shapes=tuple(shapes), input_names=list(input_names),
                                     output_names=list(output_names), opset_version=opset, dynamo=True,
                                     verbose=False)
         program.save(str(tmp))
+    quiet.setLevel(level)
     os.replace(tmp, path)
     return path
 

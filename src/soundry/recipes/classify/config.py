@@ -24,8 +24,6 @@ class TaskConfig:
 
     labels: list[str] = field(default_factory=list)   # filled from the data at train time
     crop_s: float = 2.0            # training crop; evaluation and prediction use windows of this size
-    val_fraction: float = 0.15     # share of recordings per label held out (grouped by recording)
-    split_seed: int = 0
     gain_db: float = 6.0           # random gain in +-gain_db
     noise_snr_db: float = 0.0      # 0 disables; else Gaussian noise at a random SNR in [snr, snr+20]
     label_smoothing: float = 0.0
@@ -33,7 +31,7 @@ class TaskConfig:
 
 
 def _data() -> DataConfig:
-    return DataConfig(sample_rates=[16000])
+    return DataConfig(sample_rates=[16000], val_fraction=0.15)
 
 
 def _train() -> TrainConfig:

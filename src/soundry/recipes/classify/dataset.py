@@ -40,7 +40,7 @@ class ClipDataset(torch.utils.data.Dataset):
                 power = float(np.mean(wave ** 2)) + 1e-12
                 noise = np.random.randn(wave.shape[0]).astype(np.float32)
                 wave = wave + noise * np.float32(np.sqrt(power / 10 ** (snr / 10)))
-        label = self.index[seg["label"]] if isinstance(seg, dict) else self.index[seg.label]
+        label = self.index[seg.label]
         return torch.from_numpy(np.ascontiguousarray(wave)), wave.shape[0], label
 
 

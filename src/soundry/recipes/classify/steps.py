@@ -59,8 +59,8 @@ def build(cfg: Config, data, fabric=None) -> Parts:
     if data is not None:
         rate = cfg.data.sample_rates[0]
         crop = int(round(cfg.task.crop_s * rate))
-        train_segs, val_segs = split_by_recording(data.segments, val_fraction=cfg.task.val_fraction,
-                                                  seed=cfg.task.split_seed)
+        train_segs, val_segs, _ = split_by_recording(data.segments, val_fraction=cfg.data.val_fraction,
+                                                     seed=cfg.data.split_seed)
         parts.train_set = ClipDataset(data, train_segs, cfg.task.labels, rate, crop, train=True,
                                       gain_db=cfg.task.gain_db, noise_snr_db=cfg.task.noise_snr_db)
         parts.val_set = ClipDataset(data, val_segs, cfg.task.labels, rate, crop, train=False) if val_segs else None
