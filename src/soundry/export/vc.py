@@ -1,0 +1,150 @@
+"""Streaming ONNX export of a ``StreamingConverter`` (contract: docs/formats/vc-bundle.md).
+
+Graph inputs: ``wave`` (1, in_hop * n) float32, ``speaker`` (1,) int64, ``pitch_shift`` (1,),
+``formant_shift`` (1,), ``index_rate`` (1,) float32, ``state_in_0 .. state_in_{N-1}`` float32.
+Graph outputs: ``wave_out`` (1, out_hop * n) float32, ``state_out_0 .. state_out_{N-1}``.
+``n`` (frames per call) is dynamic; states start at zeros and each ``state_out_i`` is fed back as
+``state_in_i``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from soundry.errors import MissingDependencyError
+
+CONTROL_NAMES = ["wave", "speaker", "pitch_shift", "formant_shift", "index_rate"]
+VC_FORMAT_VERSION = 1
+
+
+def state_names(converter) -> tuple[list[str], list[str]]:
+    """Names of the state inputs and outputs, in ``converter.state_layout`` order."""
+    n = len(converter.state_layout)
+    return [f"state_in_{i}" for i in range(n)], [f"state_out_{i}" for i in range(n)]
+
+
+def zero_states(meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The initial state feed ``{state_in_i: zeros((1, *shape))}`` from ``streaming_meta``."""
+    return {f"state_in_{i}": np.zeros((1, *shape), np.float32) for i, shape in enumerate(meta["state_shapes"])}
+
+
+def example_inputs(converter, chunk_frames: int = 1) -> dict[str, np.ndarray]:
+    """Zero-state inputs for one call of ``chunk_frames`` frames (a quiet noise chunk)."""
+    rng = np.random.default_rng(0)
+    return {
+        "wave": (0.01 * rng.standard_normal((1, converter.in_hop * chunk_frames))).astype(np.float32),
+        "speaker": np.zeros(1, dtype=np.int64),
+        "pitch_shift": np.zeros(1, dtype=np.float32),
+        "formant_shift": np.zeros(1, dtype=np.float32),
+        "index_rate": np.zeros(1, dtype=np.float32),
+        **{name: np.zeros((1, *shape), np.float32)
+           for name, shape in zip(state_names(converter)[0], converter.state_layout)},
+    }
+
+
+def streaming_meta(converter) -> dict[str, Any]:
+    """JSON-able description of the graph for ``meta.json`` (rates, hop, latency, state layout)."""
+    return {
+        "format_version": VC_FORMAT_VERSION,
+        "in_rate": converter.in_rate, "out_rate": converter.out_rate,
+        "in_hop": converter.in_hop, "out_hop": converter.out_hop,
+        "latency_ms": converter.latency_ms(),
+        "lookahead_frames": converter.content.lookahead_frames,
+        "n_speakers": int(converter.retrieval.codebooks.shape[0]),
+        "inputs": CONTROL_NAMES + state_names(converter)[0],
+        "outputs": ["wave_out"] + state_names(converter)[1],
+        "state_size": converter.state_size,
+        "state_shapes": [list(s) for s in converter.state_layout],
+        "state_dtype": "float32",
+    }
+
+
+def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, opset: int = 18) -> dict[str, Any]:
+    """Write ``converter`` as a streaming ONNX graph to ``path``; returns ``streaming_meta``.
+
+    The traced example uses ``chunk_frames`` frames; any positive whole number of frames per call
+    works at run time. Written to a temporary name and renamed.
+    """
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
+    except ImportError:  # pragma: no cover - declared dependency
+        raise MissingDependencyError("ONNX export needs the 'onnxscript' package: pip install onnxscript") from None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    inputs = example_inputs(converter, max(chunk_frames, 2))
+    args = tuple(torch.from_numpy(v) for v in inputs.values())
+    frames = torch.export.Dim("frames", min=1, max=100_000)
+    dynamic = {"wave16": {1: converter.in_hop * frames}, "speaker": None, "pitch_shift": None,
+               "formant_shift": None, "index_rate": None, "states": tuple(None for _ in args[5:])}
+    in_states, out_states = state_names(converter)
+    tmp = path.with_name(path.name + ".tmp")
+    converter.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        # export first ourselves: torch.onnx turns the tuple of *states shapes into a list and fails
+        exported = torch.export.export(converter, args, dynamic_shapes=dynamic, strict=False)
+        program = torch.onnx.export(exported, args, input_names=CONTROL_NAMES + in_states,
+                                    output_names=["wave_out"] + out_states, opset_version=opset,
+                                    dynamo=True, verbose=False, optimize=True)
+        program.save(str(tmp))
+    os.replace(tmp, path)
+    return streaming_meta(converter)
+
+
+def ort_session(path: str | Path, threads: int = 1):
+    """An onnxruntime CPU session on ``threads`` intra-op threads, sequential execution."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def run_streaming(session, wave16: np.ndarray, meta: dict[str, Any], chunk_frames: int = 1,
+                  speaker: int = 0, pitch_shift: float = 0.0, formant_shift: float = 0.0,
+                  index_rate: float = 0.0) -> np.ndarray:
+    """Feed ``wave16 (T,)`` through ``session`` in blocks of ``chunk_frames`` frames -> ``(T_out,)``.
+
+    This is the reference loop a runtime implements: zero state, then feed ``state_out`` back.
+    """
+    in_hop = meta["in_hop"]
+    block = in_hop * chunk_frames
+    n = len(wave16) // in_hop * in_hop
+    state = zero_states(meta)
+    in_names, out_names = list(state), meta["outputs"]
+    controls = {"speaker": np.array([speaker], np.int64),
+                "pitch_shift": np.array([pitch_shift], np.float32),
+                "formant_shift": np.array([formant_shift], np.float32),
+                "index_rate": np.array([index_rate], np.float32)}
+    out = []
+    for start in range(0, n, block):
+        chunk = wave16[start:min(start + block, n)].astype(np.float32)[None]
+        y, *new = session.run(out_names, {"wave": chunk, **controls, **state})
+        state = dict(zip(in_names, new))
+        out.append(y[0])
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def check_streaming_parity(converter, path: str | Path, wave16: np.ndarray, chunk_frames: int = 1,
+                           atol: float = 1e-4, **controls) -> float:
+    """Stream ``wave16 (T,)`` through onnxruntime and compare with torch on the whole signal.
+
+    Returns the max abs difference; raises ``AssertionError`` above ``atol``.
+    """
+    session = ort_session(path)
+    got = run_streaming(session, wave16, streaming_meta(converter), chunk_frames, **controls)
+    with torch.no_grad():
+        ref = converter.convert(torch.from_numpy(wave16[None].astype(np.float32)), **controls)[0].numpy()
+    worst = float(np.max(np.abs(ref - got))) if ref.size else 0.0
+    if worst > atol:
+        raise AssertionError(f"streamed ONNX output differs from torch by {worst:.2e} (> {atol:.0e})")
+    return worst

@@ -1,0 +1,161 @@
+"""Streaming building blocks: one code path for whole files and for 10 ms chunks.
+
+Every streaming module implements::
+
+    init_state(batch: int) -> list[Tensor]          # zeros: the state before the first sample
+    forward(x, state) -> (y, new_state)             # same maths for a whole file or a chunk
+
+Processing a whole file is ``forward(x, init_state(B))``; processing it in chunks threads the
+returned state into the next call. Because both go through the same ops, chunked output equals
+whole-file output up to float rounding (the tests prove it for every module).
+
+At the export boundary the state of a whole module tree is one flat ``(B, S)`` float32 buffer
+(``flatten_state`` / ``unflatten_state``): a runtime only has to keep one array, start it at
+zeros and feed each output back in. Its layout is described by ``state_shapes``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+State = list[torch.Tensor]
+
+
+def state_shapes(state: State) -> list[tuple[int, ...]]:
+    """Per-batch-item shapes of each tensor in ``state`` (the leading batch axis dropped)."""
+    return [tuple(s.shape[1:]) for s in state]
+
+
+def state_size(shapes: list[tuple[int, ...]]) -> int:
+    """Number of floats one batch item's flat state takes."""
+    return sum(math.prod(s) for s in shapes)
+
+
+def flatten_state(state: State) -> torch.Tensor:
+    """Concatenate state tensors ``[(B, ...), ...]`` into one ``(B, S)`` float32 buffer."""
+    batch = state[0].shape[0]
+    return torch.cat([s.reshape(batch, -1).to(torch.float32) for s in state], dim=1)
+
+
+def unflatten_state(flat: torch.Tensor, shapes: list[tuple[int, ...]]) -> State:
+    """Inverse of ``flatten_state``: ``(B, S)`` -> list of ``(B, *shape)`` tensors."""
+    out, pos = [], 0
+    for shape in shapes:
+        n = math.prod(shape)
+        out.append(flat[:, pos:pos + n].reshape((flat.shape[0],) + tuple(shape)))
+        pos += n
+    return out
+
+
+def split_state(state: State, modules) -> list[State]:
+    """Split a concatenated state list into one list per module (in order).
+
+    ``modules`` is a sequence of streaming modules; each consumes ``len(m.init_state(1))`` items.
+    """
+    parts, pos = [], 0
+    for m in modules:
+        n = m.n_states
+        parts.append(list(state[pos:pos + n]))
+        pos += n
+    return parts
+
+
+class CausalConv1d(nn.Module):
+    """Causal 1-D convolution ``(B, C_in, T) -> (B, C_out, T // stride)`` with the left context in state.
+
+    Output ``j`` sees input samples up to ``(j + 1) * stride - 1`` and nothing later. For strided
+    convolutions every chunk must hold a multiple of ``stride`` samples. State: the last
+    ``(kernel - 1) * dilation + 1 - stride`` input samples, shape ``(B, C_in, context)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 dilation: int = 1, groups: int = 1, bias: bool = True):
+        super().__init__()
+        span = (kernel_size - 1) * dilation + 1
+        if span < stride:
+            raise ValueError(f"kernel span {span} is shorter than stride {stride}: samples would be skipped")
+        self.context = span - stride
+        self.in_channels, self.stride = in_channels, stride
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, stride=stride, dilation=dilation,
+                              groups=groups, bias=bias)
+        self.n_states = 1 if self.context > 0 else 0
+
+    def init_state(self, batch: int) -> State:
+        if self.context == 0:
+            return []
+        return [torch.zeros(batch, self.in_channels, self.context, device=self.conv.weight.device)]
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        if self.context == 0:
+            return self.conv(x), []
+        full = torch.cat([state[0], x], dim=-1)
+        return self.conv(full), [full[..., full.shape[-1] - self.context:]]
+
+
+class CausalConvNeXtBlock(nn.Module):
+    """ConvNeXt block with a causal depthwise conv: ``(B, C, T) -> (B, C, T)``.
+
+    depthwise causal conv (k=7) -> LayerNorm over channels -> Linear(C, mult*C) -> GELU ->
+    Linear(mult*C, C) -> layer scale -> residual. State: the depthwise conv's ``(B, C, k-1)``.
+    """
+
+    def __init__(self, channels: int, mult: int = 3, kernel_size: int = 7, dilation: int = 1,
+                 layer_scale: float = 0.1):
+        super().__init__()
+        self.dwconv = CausalConv1d(channels, channels, kernel_size, dilation=dilation, groups=channels)
+        self.norm = nn.LayerNorm(channels)
+        self.pw1 = nn.Linear(channels, channels * mult)
+        self.act = nn.GELU()
+        self.pw2 = nn.Linear(channels * mult, channels)
+        self.scale = nn.Parameter(torch.full((channels,), float(layer_scale)))
+        self.n_states = self.dwconv.n_states
+
+    def init_state(self, batch: int) -> State:
+        return self.dwconv.init_state(batch)
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        h, state = self.dwconv(x, state)
+        h = self.norm(h.transpose(1, 2))
+        h = self.pw2(self.act(self.pw1(h))) * self.scale
+        return x + h.transpose(1, 2), state
+
+
+class StreamingStack(nn.Module):
+    """A sequence of streaming modules applied in order; state = their states concatenated."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.n_states = sum(m.n_states for m in self.layers)
+
+    def init_state(self, batch: int) -> State:
+        return [s for m in self.layers for s in m.init_state(batch)]
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        new: State = []
+        for m, st in zip(self.layers, split_state(state, self.layers)):
+            x, st = m(x, st)
+            new.extend(st)
+        return x, new
+
+
+class FrameDelay(nn.Module):
+    """Delay a frame sequence ``(B, C, T)`` by ``frames`` steps; state: the last ``frames`` frames."""
+
+    def __init__(self, channels: int, frames: int):
+        super().__init__()
+        self.channels, self.frames = channels, frames
+        self.n_states = 1 if frames > 0 else 0
+
+    def init_state(self, batch: int) -> State:
+        return [torch.zeros(batch, self.channels, self.frames)] if self.frames else []
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        if not self.frames:
+            return x, []
+        full = torch.cat([state[0], x], dim=-1)
+        n = full.shape[-1]
+        return full[..., :n - self.frames], [full[..., n - self.frames:]]
