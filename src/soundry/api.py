@@ -87,7 +87,11 @@ def _load_data(data: str | Path | Any, run_dir: Path, cfg, progress: bool, event
     if isinstance(data, (str, Path)) and _is_prepared(Path(data)):
         return PreparedData.load(data)
     result = _prepare(data, run_dir / "prepared", cfg.data, progress=progress, events=events)
-    report = result.report if hasattr(result, "report") else {}
+    report = result.report
+    if progress:
+        import sys
+
+        print(format_report(report), file=sys.stderr)
     if report and not report.get("ready", True):
         reasons = report.get("readiness", {}).get("reasons") or ["see report.json"]
         raise DataError(f"the data is not ready for training: {'; '.join(map(str, reasons))} "

@@ -32,3 +32,12 @@ class MissingDependencyError(SoundryError):
 
 class TrainingError(SoundryError):
     """Training cannot continue (for example, the loss stays non-finite after rollbacks)."""
+
+
+class TrainingStopped(SoundryError):
+    """Training was asked to stop (Ctrl-C or SIGTERM); a checkpoint was saved first.
+
+    Not a failure: resuming with ``-r`` continues from exactly where it stopped.
+    """
+
+    exit_code = 130

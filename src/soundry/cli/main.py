@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SoundryError as exc:
-        print(f"soundry: error: {exc}", file=sys.stderr)
-        return 2
+        code = getattr(exc, "exit_code", 2)
+        label = "stopped" if code == 130 else "error"
+        print(f"soundry: {label}: {exc}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("soundry: interrupted", file=sys.stderr)
         return 130

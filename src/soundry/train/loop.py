@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from soundry.config import save_config
-from soundry.errors import CheckpointError, ConfigError, DataError, TrainingError
+from soundry.errors import CheckpointError, ConfigError, DataError, TrainingError, TrainingStopped
 from soundry.train import checkpoint as ckpt_io
 from soundry.train.config import TrainConfig
 from soundry.train.data import (EVAL_EPOCH, EvalBatchSampler, ResumableBatchSampler,
@@ -55,6 +55,15 @@ class TrainingRun:
         self.last_ckpt: Path | None = None
         self.last_ckpt_step = -1
         self.last_eval_step = -1
+        self.stop_requested: str | None = None
+
+    def _stop(self) -> None:
+        """Checkpoint the finished steps, then end the run with TrainingStopped."""
+        if self.last_ckpt_step != self.rs.step:
+            self._save()
+        self.log.event("stopped", self.rs.step, signal=self.stop_requested, checkpoint=self.last_ckpt)
+        raise TrainingStopped(f"training stopped by {self.stop_requested} at step {self.rs.step}; "
+                              f"checkpoint saved in {self.last_ckpt}: resume with -r")
 
     # ------------------------------------------------------------------ set-up
     def prepare(self, resume: bool) -> tuple[str, Path | None]:
@@ -298,6 +307,8 @@ class TrainingRun:
             if module_name not in self.frozen:
                 module.train()
         while rs.step < tc.steps and not rs.stopped_early:
+            if self.stop_requested:
+                self._stop()
             reason = self._train_step()
             if reason is not None:
                 self._bad_step(reason)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
+import threading
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from typing import Any
 import torch
 
 from soundry.config import from_dict
-from soundry.errors import ConfigError, SoundryError
+from soundry.errors import ConfigError, SoundryError, TrainingStopped
 from soundry.progress import EventLog
 from soundry.train import checkpoint as ckpt_io
 from soundry.train.config import TrainConfig
@@ -119,11 +121,34 @@ def _determinism(enabled: bool):
         torch.backends.cudnn.benchmark = saved[2]
 
 
+@contextmanager
+def _graceful_stop(run: TrainingRun, enabled: bool):
+    """The first SIGTERM or Ctrl-C asks the loop to checkpoint and stop after the current step;
+    a second Ctrl-C interrupts at once. Only in a single process's main thread."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def request(signum, frame):  # noqa: ARG001 - signal handler signature
+        if run.stop_requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        run.stop_requested = signal.Signals(signum).name
+
+    for sig in previous:
+        signal.signal(sig, request)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _fit(fabric: Any, recipe: Any, cfg: Any, run_dir: Path, data: Any, events: Any,
          resume: bool) -> RunResult:
     run = TrainingRun(fabric, recipe, cfg, run_dir, data, events)
     tc: TrainConfig = cfg.train
-    with _determinism(tc.deterministic):
+    with _determinism(tc.deterministic), _graceful_stop(run, fabric.world_size == 1):
         try:
             status, found = run.prepare(resume)
             note = {}
@@ -143,7 +168,7 @@ def _fit(fabric: Any, recipe: Any, cfg: Any, run_dir: Path, data: Any, events: A
                           bad_steps=run.rs.bad_steps, rollbacks=run.rs.rollbacks, **result.metrics)
             return result
         except BaseException as exc:
-            if fabric.is_global_zero:
+            if fabric.is_global_zero and not isinstance(exc, TrainingStopped):
                 log = getattr(run, "log", None)
                 message = str(exc) or type(exc).__name__
                 if log is not None:
