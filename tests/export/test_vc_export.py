@@ -30,3 +30,8 @@ def test_tiny_converter_onnx_streams_like_torch(tmp_path):
     out1 = run_streaming(session, wave, meta, chunk_frames=1, **controls)
     assert out3.shape == (8000 // 160 * 240,) and np.max(np.abs(out3 - out1)) < 1e-4
     assert set(zero_states(meta)) == set(meta["inputs"][5:])
+    # Exact digital silence must not poison the state: the exporter's optimiser drops `x + eps`
+    # guards, so a log or division of 0 would give NaN forever after.
+    gap = np.concatenate([np.zeros(4000, np.float32), wave, np.zeros(1600, np.float32), wave])
+    out = run_streaming(session, gap, meta, chunk_frames=2, **controls)
+    assert np.isfinite(out).all()

@@ -6,10 +6,11 @@ import argparse
 import sys
 
 from soundry import __version__
-from soundry.cli import corpus, demo, export, predict, prepare, train
+from soundry.cli import (convert, corpus, cv, demo, download, embed, evaluate, export, predict, prepare,
+                         serve, stream, train)
 from soundry.errors import SoundryError
 
-COMMANDS = (prepare, train, export, predict, corpus, demo)
+COMMANDS = (prepare, train, export, predict, convert, stream, evaluate, embed, cv, download, corpus, serve, demo)
 
 
 class _Parser(argparse.ArgumentParser):

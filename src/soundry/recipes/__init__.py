@@ -13,6 +13,8 @@ from soundry.errors import ConfigError
 
 RECIPES: dict[str, str] = {
     "classify": "soundry.recipes.classify",
+    "vc": "soundry.recipes.vc",
+    "vc-content": "soundry.recipes.vc_content",
 }
 
 

@@ -12,11 +12,18 @@ from soundry.runtime.bundle import read_meta
 
 @dataclass(frozen=True)
 class Prediction:
-    """Class probabilities for one input, best first."""
+    """Class probabilities for one input, best first.
+
+    Single-label models give softmax probabilities (summing to 1); multi-label ones give an
+    independent sigmoid probability per label, and :meth:`positive` lists those at or above the
+    bundle's decision threshold.
+    """
 
     path: str | None
     labels: list[str]
     probs: list[float]
+    multi_label: bool = False
+    threshold: float = 0.5
 
     @property
     def label(self) -> str:
@@ -24,6 +31,18 @@ class Prediction:
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         return list(zip(self.labels[:k], self.probs[:k]))
+
+    def positive(self, threshold: float | None = None) -> list[tuple[str, float]]:
+        """Labels whose probability reaches ``threshold`` (default: the bundle's), best first;
+        for single-label models, just the best label."""
+        if not self.multi_label:
+            return self.top(1)
+        t = self.threshold if threshold is None else threshold
+        return [(lb, p) for lb, p in zip(self.labels, self.probs) if p >= t]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: path and every label with its probability, best first."""
+        return {"path": self.path, "labels": [{"label": lb, "prob": p} for lb, p in self.top(len(self.labels))]}
 
 
 class Classifier:
@@ -41,6 +60,9 @@ class Classifier:
         self.labels: list[str] = list(self.meta["labels"])
         self.sample_rate = int(self.meta["sample_rate"])
         self.window = int(round(float(self.meta["window_s"]) * self.sample_rate))
+        self.multi_label = bool(self.meta.get("multi_label", False))
+        self.threshold = float(self.meta.get("threshold", 0.5))
+        self.min_samples = int(self.meta.get("min_samples", 1))
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -55,10 +77,12 @@ class Classifier:
         if n > self.window and starts[-1] + self.window < n:
             starts.append(n - self.window)
         width = min(n, self.window)
-        out = np.zeros((len(starts), max(width, 1)), dtype=np.float32)
+        # Inputs shorter than the model's minimum (BEATs: one patch) are zero-padded up to it.
+        size = max(width, self.min_samples, 1)
+        out = np.zeros((len(starts), size), dtype=np.float32)
         for k, s in enumerate(starts):
             out[k, :width] = wave[s:s + width]
-        return out, np.full(len(starts), max(width, 1), dtype=np.int64)
+        return out, np.full(len(starts), size, dtype=np.int64)
 
     def run(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
         """``audio`` ``(C, T)`` or ``(T,)`` -> ``(probs (K,), embedding (D,))``."""
@@ -91,7 +115,8 @@ class Classifier:
             audio = source
         probs, _ = self.run(audio, sample_rate)
         order = np.argsort(-probs)
-        return Prediction(path, [self.labels[i] for i in order], [float(probs[i]) for i in order])
+        return Prediction(path, [self.labels[i] for i in order], [float(probs[i]) for i in order],
+                          self.multi_label, self.threshold)
 
     def embed(self, source: str | Path | np.ndarray, sample_rate: int | None = None) -> np.ndarray:
         """The clip embedding ``(D,)`` of a file path or an array."""

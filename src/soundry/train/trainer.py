@@ -103,6 +103,12 @@ def _spawned_fit(fabric: Any, spec: _Spec) -> RunResult | _Failure | None:
     except SoundryError as exc:
         # Errors a user can cause keep their type across the process boundary.
         return _Failure(exc) if fabric.is_global_zero else None
+    finally:
+        # A gloo group left for interpreter shutdown can abort the process ("terminate called
+        # without an active exception") while its threads are torn down.
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
 
 
 @contextmanager

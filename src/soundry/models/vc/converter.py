@@ -21,7 +21,7 @@ from soundry.nn.streaming import FrameDelay, State, state_shapes, state_size
 def frame_energy_db(wave: torch.Tensor, hop: int) -> torch.Tensor:
     """Mean-square level of each hop of ``wave (B, hop * T)`` in dBFS -> ``(B, T)`` (floor -100 dB)."""
     frames = wave.reshape(wave.shape[0], -1, hop)
-    return 10 * torch.log10((frames * frames).mean(-1) + 1e-10)
+    return 10 * torch.log10((frames * frames).mean(-1).clamp_min(1e-10))
 
 
 class StreamingConverter(nn.Module):

@@ -88,7 +88,7 @@ class PitchTracker(nn.Module):
         energy_tau = csum[..., self.span:self.span + n_lags] - csum[..., :n_lags]   # tau = 0..max_lag+1
         diff = (energy_tau[..., :1] + energy_tau - 2 * self._cross(frames))[..., 1:].clamp_min(0.0)
         running = torch.cumsum(diff, dim=-1) / self.lags
-        return diff / (running + 1e-7)
+        return diff / running.clamp_min(1e-7)
 
     def forward(self, x: torch.Tensor, state: State) -> tuple[tuple[torch.Tensor, torch.Tensor], State]:
         """Streaming step: ``x (B, hop*T)`` -> ``((f0 (B, T), periodicity (B, T)), new_state)``."""
@@ -121,7 +121,7 @@ class PitchTracker(nn.Module):
         value_out = torch.where(use_half, value[..., 1], value_raw)
 
         tail = frames[..., self.window - self.hop:]
-        db = 10 * torch.log10((tail * tail).mean(-1) + 1e-10)
+        db = 10 * torch.log10((tail * tail).mean(-1).clamp_min(1e-10))
         voiced = (value_out < self.voicing) & (db > self.min_db)
         f0 = torch.where(voiced, self.sample_rate / period_out, torch.zeros_like(period_out))
         periodicity = (1.0 - value_out).clamp(0.0, 1.0)

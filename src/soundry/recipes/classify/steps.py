@@ -1,4 +1,10 @@
-"""The maths of ``classify``: build the parts, one training step, one evaluation step, export."""
+"""The maths of ``classify``: resolve the config, build the parts, train and evaluate steps.
+
+Parts hold two modules, ``backbone`` (wave -> embedding) and ``head`` (embedding -> logits).
+``linear`` mode freezes the backbone (no trainable parameter: the engine keeps it in eval mode)
+and steps an optimizer named ``head``; ``finetune`` and ``scratch`` step one optimizer named
+``model`` whose parameter groups carry the layer-wise learning rates.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from soundry.config import merge, save_config
-from soundry.data import split_by_recording
-from soundry.errors import DataError
-from soundry.export import check_onnx_parity, export_onnx, write_meta
-from soundry.models.cnn import AudioCNN, cnn_preset
+from soundry.config import merge
+from soundry.errors import ConfigError, DataError
+from soundry.recipes.classify.augment import mixup
+from soundry.recipes.classify.backbones import (ClassifierHead, beats_arch_of, beats_checkpoint_file,
+                                                bundle_arch, default_arch, load_pretrained,
+                                                make_backbone)
 from soundry.recipes.classify.config import Config
 from soundry.recipes.classify.dataset import ClipDataset, collate_clips
+from soundry.recipes.classify.labels import LabelEncoder, split_segments
 
 
 @dataclass
 class Parts:
-    """What ``build`` makes: the model, its optimizer, and the datasets."""
+    """What ``build`` makes: backbone and head, the optimizer, the datasets."""
 
     cfg: Config
     modules: dict[str, torch.nn.Module]
@@ -31,99 +39,209 @@ class Parts:
     collate: Any = collate_clips
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def optimizer_name(self) -> str:
+        return next(iter(self.optimizers))
+
+
+def encoder_of(cfg: Config) -> LabelEncoder:
+    """The label encoder saved in ``cfg.task``."""
+    return LabelEncoder(cfg.task.labels, cfg.task.multi_label, cfg.task.label_separator)
+
+
+def resolve_arch(model_cfg) -> dict[str, Any]:
+    """The backbone architecture ``model`` describes (reading a checkpoint's cfg if needed)."""
+    if model_cfg.mode == "scratch":
+        return default_arch(model_cfg)
+    if not model_cfg.checkpoint:
+        raise ConfigError(f"model.mode={model_cfg.mode} needs model.checkpoint: a registry name "
+                          "(see `soundry download --list`), an official BEATs .pt file or a classify "
+                          "bundle folder; or use model.mode=scratch")
+    path = Path(model_cfg.checkpoint).expanduser()
+    if path.is_dir():
+        backbone, arch = bundle_arch(path)
+        if backbone != model_cfg.backbone or not arch:
+            raise ConfigError(f"bundle {path} has a '{backbone}' backbone; set model.backbone={backbone}")
+        return arch
+    if model_cfg.backbone != "beats":
+        raise ConfigError("a CNN backbone starts only from a classify bundle folder; set "
+                          "model.backbone=beats for BEATs checkpoints, or model.mode=scratch")
+    return beats_arch_of(beats_checkpoint_file(model_cfg.checkpoint, model_cfg.checkpoint_cache))
+
 
 def resolve_config(cfg: Config, data) -> Config:
-    """Fill ``task.labels`` from the prepared data so the saved config can rebuild the model."""
-    labels = list(data.labels)
-    if len(labels) < 2:
+    """Fill ``task.labels`` (one encoder for every split) and ``model.arch`` from the data and the
+    checkpoint, so the saved config rebuilds the model; multi-label runs monitor ``val/mAP``."""
+    enc = LabelEncoder.from_segment_labels(list(data.labels), cfg.task.multi_label,
+                                           cfg.task.label_separator)
+    labels = enc.labels
+    if len(labels) < (1 if cfg.task.multi_label else 2):
         raise DataError(f"classify needs at least 2 labels (label folders), found {len(labels)}: "
                         "put each class's or speaker's files in DATA/<label>/")
     if cfg.task.labels and cfg.task.labels != labels:
         raise DataError(f"the data's labels {labels} differ from the configured task.labels "
                         f"{cfg.task.labels}; remove task.labels from the config or fix the data")
-    return merge(cfg, {"task": {"labels": labels}})
+    updates: dict[str, Any] = {"task": {"labels": labels}}
+    if not cfg.model.arch:
+        updates["model"] = {"arch": resolve_arch(cfg.model)}
+    if cfg.task.multi_label and cfg.train.monitor == "val/accuracy":
+        updates["train"] = {"monitor": "val/mAP"}
+    return merge(cfg, updates)
 
 
-def build_model(cfg: Config) -> AudioCNN:
-    """The backbone + head for ``cfg`` (plain keyword arguments from the size preset)."""
-    rate = cfg.data.sample_rates[0]
-    return AudioCNN(len(cfg.task.labels), sample_rate=rate, dropout=cfg.model.dropout,
-                    **cnn_preset(cfg.model.size))
+def param_groups(backbone: torch.nn.Module, head: torch.nn.Module, lr: float, weight_decay: float,
+                 layer_decay: float = 1.0) -> list[dict[str, Any]]:
+    """AdamW groups: backbone group ``g`` of ``G`` (input to output) at ``lr * layer_decay ** (G - g)``,
+    the head at ``lr``; biases and norm gains (1-d tensors) without weight decay."""
+    groups: list[dict[str, Any]] = []
+    seen: set[int] = set()
+
+    def add(params, scale: float) -> None:
+        fresh = [p for p in params if p.requires_grad and id(p) not in seen]
+        seen.update(id(p) for p in fresh)
+        for chosen, wd in (([p for p in fresh if p.ndim >= 2], weight_decay),
+                           ([p for p in fresh if p.ndim < 2], 0.0)):
+            if chosen:
+                groups.append({"params": chosen, "lr": lr * scale, "weight_decay": wd})
+
+    layers = backbone.layer_groups()
+    for g, params in enumerate(layers):
+        add(params, layer_decay ** (len(layers) - g))
+    add(backbone.parameters(), layer_decay)  # anything a backbone did not list: as its last group
+    add(head.parameters(), 1.0)
+    return groups
 
 
 def build(cfg: Config, data, fabric=None) -> Parts:
-    """Model, AdamW optimizer and (when ``data`` is given) train/val datasets."""
-    model = build_model(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.task.weight_decay)
-    parts = Parts(cfg=cfg, modules={"model": model}, optimizers={"model": opt})
+    """Backbone, head, optimizer and (when ``data`` is given) train/val datasets.
+
+    With ``data`` (a training build) a ``linear``/``finetune`` backbone starts from
+    ``model.checkpoint``; without it (rebuilding a run for export) weights come from the run.
+    """
+    rate = cfg.data.sample_rates[0]
+    m = cfg.model
+    if m.mode != "scratch" and m.layer_decay <= 0:
+        raise ConfigError(f"model.layer_decay must be > 0, got {m.layer_decay}")
+    backbone = make_backbone(m, rate, m.arch or resolve_arch(m))
+    if data is not None and m.mode != "scratch":
+        load_pretrained(backbone, m)
+    head = ClassifierHead(backbone.dim, len(cfg.task.labels), m.dropout)
+    if m.mode == "linear":
+        backbone.requires_grad_(False)
+        backbone.eval()
+        opt = torch.optim.AdamW(head.parameters(), lr=cfg.train.lr, weight_decay=cfg.task.weight_decay)
+        optimizers = {"head": opt}
+    else:
+        decay = m.layer_decay if m.mode == "finetune" else 1.0
+        groups = param_groups(backbone, head, cfg.train.lr, cfg.task.weight_decay, decay)
+        optimizers = {"model": torch.optim.AdamW(groups, lr=cfg.train.lr)}
+    parts = Parts(cfg=cfg, modules={"backbone": backbone, "head": head}, optimizers=optimizers)
+    parts.extras["rank0"] = True if fabric is None else bool(fabric.is_global_zero)
     if data is not None:
-        rate = cfg.data.sample_rates[0]
         crop = int(round(cfg.task.crop_s * rate))
-        train_segs, val_segs, _ = split_by_recording(data.segments, val_fraction=cfg.data.val_fraction,
-                                                     seed=cfg.data.split_seed)
-        parts.train_set = ClipDataset(data, train_segs, cfg.task.labels, rate, crop, train=True,
-                                      gain_db=cfg.task.gain_db, noise_snr_db=cfg.task.noise_snr_db)
-        parts.val_set = ClipDataset(data, val_segs, cfg.task.labels, rate, crop, train=False) if val_segs else None
+        enc = encoder_of(cfg)
+        train_segs, val_segs = split_segments(data.segments, cfg.task, cfg.data.val_fraction,
+                                              cfg.data.split_seed)
+        if not train_segs:
+            raise DataError("no training segments left after the split: check the split column "
+                            "or task.val_fold")
+        parts.train_set = ClipDataset(data, train_segs, enc, rate, crop, train=True, task=cfg.task)
+        parts.val_set = ClipDataset(data, val_segs, enc, rate, crop, train=False) if val_segs else None
     return parts
 
 
+def logits_of(parts: Parts, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(logits (B, K), embedding (B, D))`` for a padded batch."""
+    emb = parts.modules["backbone"](wave, lengths)
+    return parts.modules["head"](emb), emb
+
+
+def loss_of(logits: torch.Tensor, targets: torch.Tensor, multi_label: bool,
+            smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy on (soft) targets ``(B, K)``, or binary cross-entropy for multi-label."""
+    if multi_label:
+        if smoothing:
+            targets = targets * (1.0 - smoothing) + 0.5 * smoothing
+        return F.binary_cross_entropy_with_logits(logits, targets)
+    return F.cross_entropy(logits, targets, label_smoothing=smoothing)
+
+
+def _accuracy(logits: torch.Tensor, targets: torch.Tensor, multi_label: bool, threshold: float):
+    if multi_label:  # exact match of the predicted label set
+        pred = torch.sigmoid(logits) >= threshold
+        return (pred == (targets > 0.5)).all(dim=1).float().mean()
+    return (logits.argmax(-1) == targets.argmax(-1)).float().mean()
+
+
 def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
-    """Cross-entropy on a batch of crops; returns loss and batch accuracy."""
-    wave, lengths, labels = batch
-    logits, _ = parts.modules["model"](wave, lengths)
-    loss = F.cross_entropy(logits, labels, label_smoothing=parts.cfg.task.label_smoothing)
-    ctx.optimize(loss, "model")
-    acc = (logits.argmax(-1) == labels).float().mean()
-    return {"loss": loss.detach(), "accuracy": acc}
+    """One step on a batch of augmented crops (mixup when ``task.mixup`` > 0)."""
+    wave, lengths, targets = batch
+    task = parts.cfg.task
+    if task.mixup > 0:
+        wave, lengths, targets = mixup(wave, lengths, targets, task.mixup)
+    logits, _ = logits_of(parts, wave, lengths)
+    loss = loss_of(logits, targets, task.multi_label, task.label_smoothing)
+    ctx.optimize(loss, parts.optimizer_name)
+    return {"loss": loss.detach(), "accuracy": _accuracy(logits.detach(), targets, task.multi_label,
+                                                        task.threshold)}
+
+
+def probs_of(logits: torch.Tensor, multi_label: bool) -> torch.Tensor:
+    return torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=-1)
 
 
 def eval_step(parts: Parts, batch) -> dict[str, Any]:
-    """Loss and accuracy on a batch of held-out crops."""
-    wave, lengths, labels = batch
-    logits, _ = parts.modules["model"](wave, lengths)
-    loss = F.cross_entropy(logits, labels)
-    return {"loss": loss, "accuracy": (logits.argmax(-1) == labels).float().mean()}
+    """Loss and accuracy of a batch of held-out crops; keeps the probabilities for ``evaluate``."""
+    wave, lengths, targets = batch
+    task = parts.cfg.task
+    logits, _ = logits_of(parts, wave, lengths)
+    if parts.extras.get("rank0", True):
+        parts.extras.setdefault("eval", []).append(
+            (probs_of(logits, task.multi_label).float().cpu().numpy(), targets.float().cpu().numpy()))
+    return {"loss": loss_of(logits, targets, task.multi_label),
+            "accuracy": _accuracy(logits, targets, task.multi_label, task.threshold)}
 
 
-class _Exported(torch.nn.Module):
-    """``(wave (B, T), lengths (B,)) -> (probs (B, K), embedding (B, D))`` for ONNX."""
-
-    def __init__(self, model: AudioCNN):
-        super().__init__()
-        self.model = model
-
-    def forward(self, wave: torch.Tensor, lengths: torch.Tensor):
-        logits, emb = self.model(wave, lengths)
-        return torch.softmax(logits, dim=-1), emb
+def _loss_from_probs(probs: np.ndarray, targets: np.ndarray, multi_label: bool) -> float:
+    """Mean per-clip cross-entropy (or binary cross-entropy) of probabilities ``(N, K)``."""
+    p = np.clip(probs.astype(np.float64), 1e-7, 1 - 1e-7)
+    if multi_label:
+        return float(-(targets * np.log(p) + (1 - targets) * np.log(1 - p)).mean())
+    return float(-(targets * np.log(p)).sum(axis=1).mean())
 
 
-def export(parts: Parts, out_dir: Path) -> list[Path]:
-    """Write ``model.onnx``, ``model.safetensors``, ``config.yaml`` and ``meta.json`` into ``out_dir``."""
-    from safetensors.torch import save_file
+def evaluate(parts: Parts, run_dir: Path, step: int, log) -> None:
+    """Metrics over the whole validation set (macro-F1, per-class P/R, mAP, confusion matrix);
+    ``RUN/metrics.json`` and ``RUN/confusion.png`` describe the best evaluation so far by
+    ``train.monitor``. With several processes, only rank 0's share of the set is counted."""
+    import json
 
+    from soundry.recipes.classify.metrics import (classification_metrics, write_confusion_png,
+                                                  write_metrics_json)
+
+    outs = parts.extras.pop("eval", [])
+    if not outs:
+        return
     cfg = parts.cfg
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model = parts.modules["model"].eval()
-    rate = cfg.data.sample_rates[0]
-    crop = int(round(cfg.task.crop_s * rate))
-    wrapper = _Exported(model).eval()
-    example = (torch.zeros(2, crop), torch.tensor([crop, crop // 2]))
-    onnx_path = export_onnx(wrapper, example, out / "model.onnx", ["wave", "lengths"], ["probs", "embedding"],
-                            dynamic={"wave": {0: "batch", 1: "samples"}, "lengths": {0: "batch"}})
-    rng = np.random.default_rng(0)
-    probe = {"wave": (0.1 * rng.standard_normal((3, crop + 1234))).astype(np.float32),
-             "lengths": np.array([crop + 1234, crop, crop // 3], dtype=np.int64)}
-    max_diff = check_onnx_parity(wrapper, onnx_path, probe, atol=1e-4)
-    state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(out / "model.safetensors"))
-    save_config(cfg, out / "config.yaml")
-    meta = write_meta(out, "classify", {"onnx": "model.onnx", "weights": "model.safetensors",
-                                       "config": "config.yaml"},
-                      labels=list(cfg.task.labels), sample_rate=rate, window_s=cfg.task.crop_s,
-                      backbone=cfg.model.backbone, size=cfg.model.size, multi_label=False,
-                      embedding_dim=int(model.proj[0].out_features), onnx_max_abs_diff=max_diff,
-                      inputs={"wave": "float32 (batch, samples) mono at sample_rate, zero-padded",
-                              "lengths": "int64 (batch,) valid samples per row"},
-                      outputs={"probs": "float32 (batch, labels) softmax", "embedding": "float32 (batch, dim)"})
-    return [onnx_path, out / "model.safetensors", out / "config.yaml", meta]
+    probs = np.concatenate([p for p, _ in outs])
+    targets = np.concatenate([t for _, t in outs])
+    m = classification_metrics(probs, targets, cfg.task.labels, cfg.task.multi_label, cfg.task.threshold)
+    m["loss"] = _loss_from_probs(probs, targets, cfg.task.multi_label)
+    # Whole-set values replace the engine's means of batch means, so that train.monitor, the
+    # best checkpoint and metrics.json all agree.
+    log(loss=m["loss"], accuracy=m["accuracy"], macro_f1=m["macro_f1"], mAP=m["mAP"])
+    key = cfg.train.monitor.removeprefix("val/")
+    value = m.get(key)
+    path = Path(run_dir) / "metrics.json"
+    better = True
+    if isinstance(value, float) and path.is_file():
+        try:
+            prev = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            prev = {}
+        old = prev.get(key)
+        if isinstance(old, (int, float)) and int(prev.get("step", -1)) < step:
+            better = value < old if cfg.train.monitor_mode == "min" else value > old
+    if better:
+        write_metrics_json({"step": step, "split": "val", "monitor": cfg.train.monitor, **m}, path)
+        write_confusion_png(m["confusion"], cfg.task.labels, Path(run_dir) / "confusion.png")

@@ -1,0 +1,5 @@
+import sys
+
+from soundry.serve.server import cli
+
+sys.exit(cli())
