@@ -67,3 +67,13 @@ def test_corpus_synth_cli(tmp_path, capsys):
                  "--engine", "numpy"]) == 0
     assert len(list((tmp_path / "c").glob("*/*.wav"))) == 4
     assert len(list((tmp_path / "c").glob("*/*.txt"))) == 4
+
+
+def test_demo_classify_runs_end_to_end(tmp_path, capsys):
+    code = main(["demo", "-o", str(tmp_path / "d"), "--recipe", "classify", "-c", "tiny", "--engine", "numpy",
+                 "train.steps=4", "train.eval_every=2"])
+    printed = capsys.readouterr().out
+    assert code == 0 and "held-out speaker accuracy" in printed
+    summary = json.loads((tmp_path / "d" / "demo-summary.json").read_text())
+    assert summary["heldout_files"] == 20 and 0 <= summary["heldout_accuracy"] <= 1
+    assert (tmp_path / "d" / "classify" / "export" / "model.onnx").is_file()
