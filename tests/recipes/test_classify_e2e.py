@@ -34,6 +34,12 @@ def test_train_resume_export_predict(tiny_corpus, tmp_path):
         assert abs(sum(p.probs) - 1) < 1e-5 and all(np.isfinite(p.probs))
     # a long input is windowed, an array works too
     clf = Classifier(bundle)
+    # the runtime conditions input like prepare did, so the level of a file does not matter
+    assert meta["conditioning"] == {"highpass_hz": 48.0, "loudness_lufs": -23.0, "peak_db": -1.0}
+    from soundry.audio import load_audio
+    x, sr = load_audio(sorted(tiny_corpus.glob("*/*.wav"))[0])
+    loud, quiet = clf.predict(x, sr), clf.predict(x * 0.05, sr)
+    assert loud.labels == quiet.labels and np.allclose(loud.probs, quiet.probs, atol=1e-3)
     long = np.random.default_rng(0).standard_normal(16000 * 5).astype(np.float32) * 0.1
     assert len(clf.predict(long, 16000).probs) == 2
     assert clf.embed(long, 16000).shape == (meta["embedding_dim"],)

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from soundry.audio import (AUDIO_EXTENSIONS, find_speech, highpass, load_audio, normalize_loudness,
-                           normalize_peak, partition_spans, resample, save_audio, to_mono)
+from soundry.audio import (AUDIO_EXTENSIONS, find_speech, load_audio, partition_spans, resample,
+                           save_audio)
+from soundry.audio import condition as condition_audio
 from soundry.data.config import DataConfig
 from soundry.data.records import write_json
 from soundry.data.validate import (ANALYSIS_VERSION, MOSTLY_SILENCE, classify, looks_like_audio,
@@ -107,12 +108,7 @@ def _decode(path: Path) -> tuple[np.ndarray | None, int, str | None]:
 
 def condition(audio: np.ndarray, sample_rate: int, cfg: DataConfig) -> np.ndarray:
     """Mono ``(1, T)``, causal high-pass, then loudness (or peak) normalisation of the whole file."""
-    x = to_mono(audio)
-    if cfg.highpass_hz > 0 and cfg.highpass_hz < sample_rate / 2:
-        x = highpass(x, sample_rate, cfg.highpass_hz)
-    if cfg.loudness_lufs is None:
-        return normalize_peak(x, cfg.peak_db)
-    return normalize_loudness(x, sample_rate, cfg.loudness_lufs, cfg.peak_db)
+    return condition_audio(audio, sample_rate, cfg.highpass_hz, cfg.loudness_lufs, cfg.peak_db)
 
 
 def _speech_spans(x: np.ndarray, sample_rate: int, cfg: DataConfig) -> list[tuple[int, int]]:

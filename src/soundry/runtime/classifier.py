@@ -86,13 +86,17 @@ class Classifier:
 
     def run(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
         """``audio`` ``(C, T)`` or ``(T,)`` -> ``(probs (K,), embedding (D,))``."""
-        from soundry.audio import resample, to_mono
+        from soundry.audio import condition, resample, to_mono
 
         x = np.asarray(audio, dtype=np.float32)
         x = x[None, :] if x.ndim == 1 else x
         x = to_mono(x)
         if sample_rate != self.sample_rate:
             x = resample(x, sample_rate, self.sample_rate)
+        conditioning = self.meta.get("conditioning")
+        if conditioning is not None:
+            # the same high-pass and loudness normalisation the training segments had
+            x = condition(np.nan_to_num(x), self.sample_rate, **conditioning)
         wins, lens = self._windows(np.nan_to_num(x[0]))
         probs, embs = [], []
         for i in range(0, len(wins), self.batch):

@@ -40,6 +40,12 @@ class Embeddings:
         return np.stack(self.vectors).astype(np.float32) if self.vectors else np.zeros((0, 0), np.float32)
 
 
+def conditioning_of(data_cfg) -> dict:
+    """The ``soundry.audio.condition`` arguments matching a recipe's ``data`` section."""
+    return {"highpass_hz": data_cfg.highpass_hz, "loudness_lufs": data_cfg.loudness_lufs,
+            "peak_db": data_cfg.peak_db}
+
+
 class Embedder:
     """Embeds waveforms with a backbone. Build it with :meth:`from_source`.
 
@@ -47,7 +53,8 @@ class Embedder:
     """
 
     def __init__(self, backbone: torch.nn.Module, sample_rate: int, window_s: float,
-                 pooling: str = "mean", layer: int | None = None, batch: int = 8):
+                 pooling: str = "mean", layer: int | None = None, batch: int = 8,
+                 conditioning: dict | None = None):
         if pooling not in POOL_MODES:
             raise ConfigError(f"unknown pooling '{pooling}' (choose one of {', '.join(POOL_MODES)})")
         self.backbone = backbone.eval()
@@ -56,6 +63,8 @@ class Embedder:
             raise ConfigError("a CNN bundle pools its own way (mean and max over time): leave "
                               "pooling and layer unset")
         self.sample_rate, self.pooling, self.layer, self.batch = sample_rate, pooling, layer, batch
+        # A trained bundle saw conditioned audio (soundry.audio.condition); raw checkpoints did not.
+        self.conditioning = conditioning
         self.window = max(int(round(window_s * sample_rate)), BEATS_MIN_SAMPLES if self.is_beats else 1)
 
     @classmethod
@@ -71,7 +80,7 @@ class Embedder:
 
             cfg, model = load_bundle_model(path)
             return cls(model.backbone, cfg.data.sample_rates[0], window_s or cfg.task.crop_s,
-                       pooling, layer, batch)
+                       pooling, layer, batch, conditioning=conditioning_of(cfg.data))
         beats, _, _ = load_beats_checkpoint(beats_checkpoint_file(str(source), cache_dir or ""),
                                             trusted=trusted)
         return cls(BEATsBackbone(beats, pooling, None), 16000, window_s or 10.0, pooling, layer, batch)
@@ -127,7 +136,7 @@ class Embedder:
 
     def embed_files(self, files: list[str | os.PathLike], progress: bool = False) -> Embeddings:
         """Embeddings of audio files (resampled to ``sample_rate``, mixed to mono)."""
-        from soundry.audio import load_audio
+        from soundry.audio import condition, load_audio
         from soundry.progress import ProgressBar
 
         paths = [Path(f) for f in files]
@@ -137,6 +146,8 @@ class Embedder:
                 if not p.is_file():
                     raise DataError(f"no such audio file: {p}")
                 audio, _ = load_audio(p, sample_rate=self.sample_rate, mono=True)
+                if self.conditioning is not None:
+                    audio = condition(audio, self.sample_rate, **self.conditioning)
                 vectors.extend(self.embed_waves([audio[0]]))
                 bar.advance(1)
         info = {"dim": self.dim, "pooling": self.pooling if self.is_beats else "mean+max",

@@ -17,6 +17,7 @@ from soundry.errors import CheckpointError
 from soundry.export import check_onnx_parity, export_onnx, write_meta
 from soundry.recipes.classify.backbones import ClassifierHead, make_backbone
 from soundry.recipes.classify.config import Config
+from soundry.recipes.classify.embed import conditioning_of
 
 
 class ExportedClassifier(torch.nn.Module):
@@ -108,6 +109,7 @@ def export(parts, out_dir: Path) -> list[Path]:
         multi_label=cfg.task.multi_label, threshold=cfg.task.threshold,
         min_samples=400 + 160 * 15 if m.backbone == "beats" else 1,
         embedding_dim=int(backbone.dim), onnx_max_abs_diff=max_diff,
+        conditioning=conditioning_of(cfg.data),
         inputs={"wave": "float32 (batch, samples) mono at sample_rate, zero-padded",
                 "lengths": "int64 (batch,) valid samples per row"},
         outputs={"probs": f"float32 (batch, labels) {'sigmoid' if cfg.task.multi_label else 'softmax'}",
