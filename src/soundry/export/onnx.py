@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,25 @@ import torch
 from soundry.errors import MissingDependencyError
 
 
+@contextmanager
+def quiet_export():
+    """Checks the exporter's dependency, then runs under no_grad without its noise: warnings and
+    one log line per torchvision op it cannot register (none of ours use them)."""
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        raise MissingDependencyError("ONNX export needs the 'onnxscript' package: pip install onnxscript") from None
+    quiet = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        quiet.setLevel(level)
+
+
 def export_onnx(module: torch.nn.Module, args: tuple, path: str | Path, input_names: Sequence[str],
                 output_names: Sequence[str], dynamic: dict[str, dict[int, str]] | None = None,
                 opset: int = 18) -> Path:
@@ -21,10 +41,6 @@ def export_onnx(module: torch.nn.Module, args: tuple, path: str | Path, input_na
 
     ``dynamic`` maps an input name to ``{axis: dim_name}`` for axes that vary at run time.
     """
-    try:
-        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
-    except ImportError:  # pragma: no cover - it is a declared dependency
-        raise MissingDependencyError("ONNX export needs the 'onnxscript' package: pip install onnxscript") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     dims: dict[str, torch.export.Dim] = {}
@@ -34,17 +50,11 @@ def export_onnx(module: torch.nn.Module, args: tuple, path: str | Path, input_na
         shapes.append({ax: dims.setdefault(dim, torch.export.Dim(dim)) for ax, dim in axes.items()} or None)
     tmp = path.with_name(path.name + ".tmp")
     module.eval()
-    # The exporter logs a warning per torchvision op it cannot register; none of ours use them.
-    quiet = logging.getLogger("torch.onnx._internal.exporter._registration")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
+    with quiet_export():
         program = torch.onnx.export(module, args, dynamic_shapes=tuple(shapes), input_names=list(input_names),
                                     output_names=list(output_names), opset_version=opset, dynamo=True,
                                     verbose=False)
         program.save(str(tmp))
-    quiet.setLevel(level)
     os.replace(tmp, path)
     return path
 

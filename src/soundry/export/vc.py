@@ -10,14 +10,14 @@ Graph outputs: ``wave_out`` (1, out_hop * n) float32, ``state_out_0 .. state_out
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from soundry.errors import MissingDependencyError
+from soundry.export.onnx import quiet_export
+
 
 CONTROL_NAMES = ["wave", "speaker", "pitch_shift", "formant_shift", "index_rate"]
 VC_FORMAT_VERSION = 1
@@ -71,10 +71,6 @@ def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, op
     The traced example uses ``chunk_frames`` frames; any positive whole number of frames per call
     works at run time. Written to a temporary name and renamed.
     """
-    try:
-        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
-    except ImportError:  # pragma: no cover - declared dependency
-        raise MissingDependencyError("ONNX export needs the 'onnxscript' package: pip install onnxscript") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     inputs = example_inputs(converter, max(chunk_frames, 2))
@@ -85,8 +81,7 @@ def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, op
     in_states, out_states = state_names(converter)
     tmp = path.with_name(path.name + ".tmp")
     converter.eval()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
+    with quiet_export():
         # export first ourselves: torch.onnx turns the tuple of *states shapes into a list and fails
         exported = torch.export.export(converter, args, dynamic_shapes=dynamic, strict=False)
         program = torch.onnx.export(exported, args, input_names=CONTROL_NAMES + in_states,
