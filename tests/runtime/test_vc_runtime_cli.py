@@ -85,6 +85,14 @@ def test_eval_writes_a_row_per_utterance_and_voice(bundle, tmp_path):
     assert main(["eval", str(b), "--data", str(data), "--measures", "loudness"]) == 2
 
 
+def test_eval_with_relative_paths(bundle, tmp_path, monkeypatch):
+    shutil.copytree(bundle, tmp_path / "bundle")
+    _wav(tmp_path / "data" / "bob" / "s1.wav", 0.4, 16000, 110.0)
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "bundle", "--data", "data", "--measures", "f0"]) == 0
+    assert (tmp_path / "bundle" / "eval" / "report.html").is_file()
+
+
 def test_stream_without_devices_is_one_line(bundle, monkeypatch, capsys):
     import types
 

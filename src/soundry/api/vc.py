@@ -128,7 +128,9 @@ def evaluate(bundle: str | Path, data: str | Path | None = None, out: str | Path
     if unknown:
         raise ConfigError(f"unknown measure(s) {', '.join(unknown)}; choose from {', '.join(VC_MEASURES)}")
     vc = load_voice_converter(bundle)
-    out_dir = Path(out) if out is not None else Path(bundle) / "eval"
+    # Absolute paths: the report links audio relative to its own folder, not to the cwd.
+    out_dir = (Path(out) if out is not None else Path(bundle) / "eval").resolve()
+    data = Path(data).resolve() if data is not None else None
     notes = []
     if data is None:
         from soundry.testing import make_demo_corpus
