@@ -50,6 +50,10 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="training time of both phases together")
     ap.add_argument("--content-share", type=float, default=0.35, help="part of the time for vc-content")
     ap.add_argument("--engine", default="auto", choices=["auto", "espeak", "numpy"])
+    ap.add_argument("--content", type=Path, default=None,
+                    help="reuse this vc-content export instead of training one (the time is then all vc's)")
+    ap.add_argument("--vc-steps", type=int, default=0, help="train vc for exactly this many steps (0: fill the time)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="extra vc config overrides")
     args = ap.parse_args()
 
     from soundry import api
@@ -60,20 +64,28 @@ def main() -> None:
 
     out = args.out
     info = make_demo_corpus(out / "data", engine=args.engine, progress=False)
-    held = make_demo_corpus(out / "heldout", sentences=3, seed=1, engine=args.engine, progress=False)
+    make_demo_corpus(out / "heldout", sentences=3, seed=1, engine=args.engine, progress=False)
     print(f"corpus: {info.engine} engine, {len(info.speakers)} speakers, {info.utterances} utterances, "
           f"{info.total_seconds / 60:.1f} min", flush=True)
     budget = args.minutes * 60
     t0 = time.time()
-    _train_for("vc-content", out / "data", out / "content", budget * args.content_share,
-               ["train.eval_every=100000", "train.checkpoint_every=200", "train.warmup_steps=20",
-                "train.lr=0.002", "train.lr_decay=0.999"], probe_steps=10)
-    content = api.export(out / "content")
+    if args.content is None:
+        _train_for("vc-content", out / "data", out / "content", budget * args.content_share,
+                   ["train.eval_every=100000", "train.checkpoint_every=200", "train.warmup_steps=20",
+                    "train.lr=0.002", "train.lr_decay=0.999"], probe_steps=10)
+        content = api.export(out / "content")
+    else:
+        content = args.content
     left = budget - (time.time() - t0)
     vc_steps_hint = ["train.eval_every=100000", "train.checkpoint_every=200", "eval.metrics=false",
                      f"content.checkpoint={content}", "loss.adv_start_step=100000", "train.warmup_steps=20",
-                     "train.lr=0.001", "train.lr_decay=0.9995"]
-    steps = _train_for("vc", out / "data", out / "vc", left, vc_steps_hint, probe_steps=10)
+                     "train.lr=0.001", "train.lr_decay=0.9995"] + list(args.set)
+    if args.vc_steps:
+        api.train("vc", out / "data", out / "vc", config=["small"], resume=(out / "vc" / "checkpoints").is_dir(),
+                  overrides=vc_steps_hint + [f"train.steps={args.vc_steps}"], progress=False)
+        steps = args.vc_steps
+    else:
+        steps = _train_for("vc", out / "data", out / "vc", left, vc_steps_hint, probe_steps=10)
     print(f"training took {(time.time() - t0) / 60:.1f} min", flush=True)
     bundle = api.export(out / "vc")
     meta = json.loads((bundle / "meta.json").read_text())

@@ -8,7 +8,8 @@ import pytest
 
 from soundry.cli.main import build_parser, main
 
-SUBCOMMANDS = [["prepare"], ["train"], ["export"], ["classify"], ["corpus"], ["corpus", "synth"], ["demo"]]
+SUBCOMMANDS = [["prepare"], ["train"], ["export"], ["classify"], ["convert"], ["stream"], ["eval"], ["embed"],
+               ["cv"], ["download"], ["corpus"], ["corpus", "synth"], ["serve"], ["demo"]]
 
 
 @pytest.mark.parametrize("argv", SUBCOMMANDS)

@@ -3,7 +3,6 @@ registry names resolve through the cache, export matches ONNX and re-embeds from
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file

@@ -9,7 +9,6 @@ from vc_bundle_helpers import session_bundle
 from soundry.errors import CheckpointError, SoundryError
 from soundry.runtime import VoiceConverter
 from soundry.runtime.pitch import average_pitch, estimate_f0
-from soundry.runtime.vc import guard_silence
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +110,6 @@ def test_yin_estimate():
     assert not estimate_f0(np.random.default_rng(0).standard_normal(sr) * 0.1, sr).any()
     assert average_pitch(np.zeros(sr), sr) is None
     assert average_pitch(0.3 * np.sin(2 * np.pi * 440 * t), sr) == pytest.approx(69.0, abs=0.05)
-
-
-def test_silence_guard_only_touches_silent_frames():
-    x = np.ones(480, np.float32)
-    assert guard_silence(x, 160) is x
-    x[160:320] = 0
-    g = guard_silence(x, 160)
-    assert np.array_equal(g[:160], x[:160]) and np.abs(g[160:320]).max() == pytest.approx(1e-6)
 
 
 def _copy(bundle, tmp_path):

@@ -25,11 +25,6 @@ from soundry.runtime.voices import Voice, find_voice, read_voices
 
 _REQUIRED = ("in_rate", "out_rate", "in_hop", "out_hop", "latency_ms", "n_speakers", "inputs",
              "outputs", "state_shapes")
-# Frames of exact digital silence get this inaudible (-120 dBFS) Nyquist pattern. torch.onnx's
-# optimizer drops tiny epsilons such as `log10(energy + 1e-10)` from exported graphs, so an
-# all-zero frame gives log(0) = -inf and poisons the state forever. One pattern per frame keeps
-# the result independent of the block size.
-SILENCE_GUARD = 1e-6
 
 
 def _session(path: Path, threads: int):
@@ -45,17 +40,6 @@ def _session(path: Path, threads: int):
     except Exception as exc:  # onnxruntime raises its own exception types for broken files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path} cannot be loaded by onnxruntime ({first}); re-export the run") from None
-
-
-def guard_silence(block: np.ndarray, hop: int) -> np.ndarray:
-    """``block (n * hop,)`` with every all-zero frame replaced by the ``SILENCE_GUARD`` pattern."""
-    frames = block.reshape(-1, hop)
-    silent = ~frames.any(axis=1)
-    if not silent.any():
-        return block
-    frames = frames.copy()
-    frames[silent] = SILENCE_GUARD * (1 - 2 * (np.arange(hop) % 2)).astype(np.float32)
-    return frames.reshape(-1)
 
 
 class VoiceConverter:
@@ -119,7 +103,6 @@ class VoiceConverter:
         if x.size == 0 or x.size % self.in_hop:
             raise ValueError(f"block must be a positive multiple of {self.in_hop} samples, got {x.size}")
         v = self.voice(voice)
-        x = guard_silence(x, self.in_hop)
         feed = {"wave": x[None], "speaker": np.array([v.index], np.int64),
                 "pitch_shift": np.array([pitch_shift], np.float32),
                 "formant_shift": np.array([formant_shift], np.float32),

@@ -9,13 +9,13 @@ from soundry.train.checkpoint import (best_checkpoint, latest_checkpoint, list_c
                                       load_weights, read_checkpoint_config, resolve_checkpoint)
 from soundry.train.config import TrainConfig
 from soundry.train.data import ResumableBatchSampler, SamplerPosition, SeededDataset
-from soundry.train.protocol import Parts, Recipe, StepContext
+from soundry.train.protocol import Parts, Recipe, RecipeParts, StepContext
 from soundry.train.schedule import lr_factor, lr_lambda
 from soundry.train.seeding import seed_everything
 from soundry.train.trainer import RunResult, Trainer, load_parts_for_export
 
 __all__ = [
-    "TrainConfig", "Recipe", "Parts", "StepContext", "Trainer", "RunResult",
+    "TrainConfig", "Recipe", "Parts", "RecipeParts", "StepContext", "Trainer", "RunResult",
     "load_parts_for_export", "seed_everything", "lr_factor", "lr_lambda",
     "latest_checkpoint", "best_checkpoint", "list_checkpoints", "resolve_checkpoint",
     "load_weights", "read_checkpoint_config", "ResumableBatchSampler", "SamplerPosition",

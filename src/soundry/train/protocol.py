@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -40,6 +41,21 @@ class Parts(Protocol):
     optimizers: dict[str, Any]
     train_set: Any
     val_set: Any
+
+
+@dataclass
+class RecipeParts:
+    """The ``Parts`` every shipped recipe returns: its resolved config, modules, optimizers,
+    datasets, the ``collate`` function, and ``extras`` for whatever its steps share (loss
+    modules, vocabularies, the split)."""
+
+    cfg: Any
+    modules: dict[str, Any]
+    optimizers: dict[str, Any]
+    train_set: Any = None
+    val_set: Any = None
+    collate: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

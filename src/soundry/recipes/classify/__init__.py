@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from soundry.recipes.classify.config import Config, ModelConfig, TaskConfig
 from soundry.recipes.classify.exporting import export
-from soundry.recipes.classify.steps import (Parts, build, eval_step, evaluate, resolve_config,
+from soundry.recipes.classify.steps import (build, eval_step, evaluate, resolve_config,
                                             train_step)
 
 name = "classify"
 
-__all__ = ["name", "Config", "ModelConfig", "TaskConfig", "Parts", "build", "train_step", "eval_step",
+__all__ = ["name", "Config", "ModelConfig", "TaskConfig", "build", "train_step", "eval_step",
            "evaluate", "export", "resolve_config"]

@@ -8,7 +8,6 @@ and steps an optimizer named ``head``; ``finetune`` and ``scratch`` step one opt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,7 @@ from soundry.recipes.classify.backbones import (ClassifierHead, beats_arch_of, b
 from soundry.recipes.classify.config import Config
 from soundry.recipes.classify.dataset import ClipDataset, collate_clips
 from soundry.recipes.classify.labels import LabelEncoder, split_segments
-
-
-@dataclass
-class Parts:
-    """What ``build`` makes: backbone and head, the optimizer, the datasets."""
-
-    cfg: Config
-    modules: dict[str, torch.nn.Module]
-    optimizers: dict[str, torch.optim.Optimizer]
-    train_set: Any = None
-    val_set: Any = None
-    collate: Any = collate_clips
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def optimizer_name(self) -> str:
-        return next(iter(self.optimizers))
+from soundry.train import RecipeParts
 
 
 def encoder_of(cfg: Config) -> LabelEncoder:
@@ -112,7 +95,7 @@ def param_groups(backbone: torch.nn.Module, head: torch.nn.Module, lr: float, we
     return groups
 
 
-def build(cfg: Config, data, fabric=None) -> Parts:
+def build(cfg: Config, data, fabric=None) -> RecipeParts:
     """Backbone, head, optimizer and (when ``data`` is given) train/val datasets.
 
     With ``data`` (a training build) a ``linear``/``finetune`` backbone starts from
@@ -135,7 +118,8 @@ def build(cfg: Config, data, fabric=None) -> Parts:
         decay = m.layer_decay if m.mode == "finetune" else 1.0
         groups = param_groups(backbone, head, cfg.train.lr, cfg.task.weight_decay, decay)
         optimizers = {"model": torch.optim.AdamW(groups, lr=cfg.train.lr)}
-    parts = Parts(cfg=cfg, modules={"backbone": backbone, "head": head}, optimizers=optimizers)
+    parts = RecipeParts(cfg=cfg, modules={"backbone": backbone, "head": head}, optimizers=optimizers,
+                        collate=collate_clips)
     parts.extras["rank0"] = True if fabric is None else bool(fabric.is_global_zero)
     if data is not None:
         crop = int(round(cfg.task.crop_s * rate))
@@ -150,7 +134,7 @@ def build(cfg: Config, data, fabric=None) -> Parts:
     return parts
 
 
-def logits_of(parts: Parts, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def logits_of(parts: RecipeParts, wave: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(logits (B, K), embedding (B, D))`` for a padded batch."""
     emb = parts.modules["backbone"](wave, lengths)
     return parts.modules["head"](emb), emb
@@ -173,7 +157,7 @@ def _accuracy(logits: torch.Tensor, targets: torch.Tensor, multi_label: bool, th
     return (logits.argmax(-1) == targets.argmax(-1)).float().mean()
 
 
-def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
+def train_step(parts: RecipeParts, batch, ctx) -> dict[str, Any]:
     """One step on a batch of augmented crops (mixup when ``task.mixup`` > 0)."""
     wave, lengths, targets = batch
     task = parts.cfg.task
@@ -181,7 +165,7 @@ def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
         wave, lengths, targets = mixup(wave, lengths, targets, task.mixup)
     logits, _ = logits_of(parts, wave, lengths)
     loss = loss_of(logits, targets, task.multi_label, task.label_smoothing)
-    ctx.optimize(loss, parts.optimizer_name)
+    ctx.optimize(loss, next(iter(parts.optimizers)))
     return {"loss": loss.detach(), "accuracy": _accuracy(logits.detach(), targets, task.multi_label,
                                                         task.threshold)}
 
@@ -190,7 +174,7 @@ def probs_of(logits: torch.Tensor, multi_label: bool) -> torch.Tensor:
     return torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=-1)
 
 
-def eval_step(parts: Parts, batch) -> dict[str, Any]:
+def eval_step(parts: RecipeParts, batch) -> dict[str, Any]:
     """Loss and accuracy of a batch of held-out crops; keeps the probabilities for ``evaluate``."""
     wave, lengths, targets = batch
     task = parts.cfg.task
@@ -210,7 +194,7 @@ def _loss_from_probs(probs: np.ndarray, targets: np.ndarray, multi_label: bool) 
     return float(-(targets * np.log(p)).sum(axis=1).mean())
 
 
-def evaluate(parts: Parts, run_dir: Path, step: int, log) -> None:
+def evaluate(parts: RecipeParts, run_dir: Path, step: int, log) -> None:
     """Metrics over the whole validation set (macro-F1, per-class P/R, mAP, confusion matrix);
     ``RUN/metrics.json`` and ``RUN/confusion.png`` describe the best evaluation so far by
     ``train.monitor``. With several processes, only rank 0's share of the set is counted."""

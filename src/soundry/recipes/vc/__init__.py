@@ -15,10 +15,10 @@ from soundry.recipes.vc.bundle import export_bundle as export
 from soundry.recipes.vc.config import (BundleConfig, Config, ContentConfig, EvalConfig, LossConfig,
                                        ModelConfig, PitchConfig, TaskConfig)
 from soundry.recipes.vc.evaluate import evaluate
-from soundry.recipes.vc.steps import Parts, build, eval_step, resolve_config, train_step
+from soundry.recipes.vc.steps import build, eval_step, resolve_config, train_step
 
 name = "vc"
 
 __all__ = ["name", "Config", "ModelConfig", "ContentConfig", "PitchConfig", "LossConfig", "TaskConfig",
-           "EvalConfig", "BundleConfig", "Parts", "build", "train_step", "eval_step", "export",
+           "EvalConfig", "BundleConfig", "build", "train_step", "eval_step", "export",
            "resolve_config", "evaluate"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +20,11 @@ from soundry.recipes.vc.model import build_converter, build_discriminator, init_
 from soundry.recipes.vc.voices import average_pitches, pitch_store
 from soundry.recipes.vc_content.augment import stretch_frames
 from soundry.recipes.vc_content.checkpoint import encoder_kwargs, read_content
+from soundry.train import RecipeParts
 
 NEED_CONTENT = ("vc needs a content encoder. Train one first: `soundry train vc-content -d DATA -o "
                 "RUN_C` then `soundry export RUN_C` and pass content.checkpoint=RUN_C/export; or train it "
                 "jointly here from transcripts (<name>.txt beside each file) with data.slice=false")
-
-
-@dataclass
-class Parts:
-    """Converter (``gen``) + discriminator (``disc``), their optimizers, datasets, loss modules."""
-
-    cfg: Config
-    modules: dict[str, torch.nn.Module]
-    optimizers: dict[str, torch.optim.Optimizer]
-    train_set: Any = None
-    val_set: Any = None
-    collate: Any = collate_vc
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def is_joint(cfg: Config) -> bool:
@@ -96,7 +83,7 @@ def _vocab(cfg: Config):
     return PhonemeVocab(cfg.content.units, cfg.content.unit_settings) if cfg.content.units else None
 
 
-def build(cfg: Config, data, fabric=None) -> Parts:
+def build(cfg: Config, data, fabric=None) -> RecipeParts:
     """Converter + discriminator, AdamW optimizers (betas 0.8, 0.99) and the datasets."""
     if not cfg.content.arch:
         raise ConfigError("content.arch is empty: vc configs are resolved from the data at train time; "
@@ -121,8 +108,8 @@ def build(cfg: Config, data, fabric=None) -> Parts:
     out_rate = cfg.model.out_rate
     extras["mel"] = MultiResolutionMelLoss(out_rate)
     extras["crop"] = crop = max(8, int(round(cfg.task.crop_s * 100)))      # frames of 10 ms
-    parts = Parts(cfg=cfg, modules={"gen": converter, "disc": disc},
-                  optimizers={"gen": opt_g, "disc": opt_d}, extras=extras)
+    parts = RecipeParts(cfg=cfg, modules={"gen": converter, "disc": disc},
+                        optimizers={"gen": opt_g, "disc": opt_d}, collate=collate_vc, extras=extras)
     if data is not None:
         store = pitch_store(data, cfg.pitch.method)
         train, val, _ = split_by_recording(data.segments, cfg.data.val_fraction, cfg.data.split_seed)
@@ -145,11 +132,10 @@ def _crop(x: torch.Tensor, offsets: torch.Tensor, n: int, scale: int = 1) -> tor
     return torch.stack([x[b, int(o) * scale:(int(o) + n) * scale] for b, o in enumerate(offsets.tolist())])
 
 
-def _forward(parts: Parts, batch: dict, train: bool) -> dict[str, torch.Tensor]:
+def _forward(parts: RecipeParts, batch: dict, train: bool) -> dict[str, torch.Tensor]:
     """Content (+ CTC), controls and the generated crop ``fake (B, hop * crop)``."""
     conv = _inner(parts.modules["gen"])
-    cfg, joint = parts.cfg, parts.extras["joint"]
-    crop = parts.extras["crop"]
+    joint, crop = parts.extras["joint"], parts.extras["crop"]
     out: dict[str, torch.Tensor] = {}
     with torch.set_grad_enabled(joint and train):
         feats = conv.content.features(batch["aug"])                          # (B, F', D)
@@ -177,7 +163,7 @@ def _forward(parts: Parts, batch: dict, train: bool) -> dict[str, torch.Tensor]:
     return out
 
 
-def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
+def train_step(parts: RecipeParts, batch, ctx) -> dict[str, Any]:
     """Mel + loudness (+ CTC when joint); after ``loss.adv_start_step`` also the LSGAN
     discriminator step and the generator's adversarial + feature-matching terms."""
     cfg = parts.cfg
@@ -210,7 +196,7 @@ def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
     return {"loss": total.detach(), **logs}
 
 
-def eval_step(parts: Parts, batch) -> dict[str, Any]:
+def eval_step(parts: RecipeParts, batch) -> dict[str, Any]:
     """Reconstruction of held-out crops from their own (undisguised) input: mel and loudness."""
     out = _forward(parts, batch, train=False)
     fake, real = out["fake"], out["target"]

@@ -11,10 +11,10 @@ takes as ``content.checkpoint``.
 from __future__ import annotations
 
 from soundry.recipes.vc_content.config import Config, ContentModelConfig, ContentTaskConfig
-from soundry.recipes.vc_content.steps import (Parts, build, eval_step, export, resolve_config,
+from soundry.recipes.vc_content.steps import (build, eval_step, export, resolve_config,
                                               train_step)
 
 name = "vc-content"
 
-__all__ = ["name", "Config", "ContentModelConfig", "ContentTaskConfig", "Parts", "build",
+__all__ = ["name", "Config", "ContentModelConfig", "ContentTaskConfig", "build",
            "train_step", "eval_step", "export", "resolve_config"]

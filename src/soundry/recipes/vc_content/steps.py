@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +16,7 @@ from soundry.recipes.vc_content.checkpoint import ContentStudent, encoder_kwargs
 from soundry.recipes.vc_content.config import Config
 from soundry.recipes.vc_content.dataset import UtteranceDataset, collate_utterances
 from soundry.recipes.vc_content.teacher import teacher_dim, teacher_store
-
-
-@dataclass
-class Parts:
-    """The student (encoder + projection), its optimizer, datasets and the vocabulary."""
-
-    cfg: Config
-    modules: dict[str, torch.nn.Module]
-    optimizers: dict[str, torch.optim.Optimizer]
-    train_set: Any = None
-    val_set: Any = None
-    collate: Any = collate_utterances
-    extras: dict[str, Any] = field(default_factory=dict)
+from soundry.train import RecipeParts
 
 
 def _vocab(cfg: Config):
@@ -61,15 +48,15 @@ def resolve_config(cfg: Config, data) -> Config:
     return merge(cfg, {"content": overlay}) if overlay else cfg
 
 
-def build(cfg: Config, data, fabric=None) -> Parts:
+def build(cfg: Config, data, fabric=None) -> RecipeParts:
     """The student, an AdamW optimizer and (with ``data``) whole-utterance datasets."""
     vocab = _vocab(cfg)
     kwargs = encoder_kwargs(cfg.model.size, cfg.model.lookahead_frames, len(vocab) if vocab else 0)
     dim = cfg.content.teacher_dim if cfg.content.teacher else 0
     student = ContentStudent(kwargs, dim)
     opt = torch.optim.AdamW(student.parameters(), lr=cfg.train.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    parts = Parts(cfg=cfg, modules={"content": student}, optimizers={"content": opt},
-                  extras={"kwargs": kwargs, "vocab": vocab})
+    parts = RecipeParts(cfg=cfg, modules={"content": student}, optimizers={"content": opt},
+                        collate=collate_utterances, extras={"kwargs": kwargs, "vocab": vocab})
     if data is not None:
         store = None
         if cfg.content.teacher:
@@ -80,7 +67,7 @@ def build(cfg: Config, data, fabric=None) -> Parts:
     return parts
 
 
-def _losses(parts: Parts, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+def _losses(parts: RecipeParts, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
     cfg = parts.cfg.content
     student = getattr(parts.modules["content"], "module", parts.modules["content"])   # Fabric-unwrapped
     encoder = student.encoder
@@ -111,7 +98,7 @@ def _losses(parts: Parts, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Te
     return total, out, log_probs
 
 
-def train_step(parts: Parts, batch, ctx) -> dict[str, Any]:
+def train_step(parts: RecipeParts, batch, ctx) -> dict[str, Any]:
     """CTC on the phone sequence and/or cosine distance to the teacher's features."""
     loss, parts_out, _ = _losses(parts, batch)
     ctx.optimize(loss, "content")
@@ -127,7 +114,7 @@ def _edit_distance(a: list[int], b: list[int]) -> int:
     return row[-1]
 
 
-def eval_step(parts: Parts, batch) -> dict[str, Any]:
+def eval_step(parts: RecipeParts, batch) -> dict[str, Any]:
     """Losses plus the greedy-decoded phone error rate (``per``) on transcribed utterances."""
     loss, out, log_probs = _losses(parts, batch)
     metrics: dict[str, Any] = {"loss": loss, **out}
@@ -146,7 +133,7 @@ def eval_step(parts: Parts, batch) -> dict[str, Any]:
     return metrics
 
 
-def export(parts: Parts, out_dir: Path) -> list[Path]:
+def export(parts: RecipeParts, out_dir: Path) -> list[Path]:
     """Write the reusable encoder (``content.safetensors``, ``content.json``, ``vocab.json``),
     ``config.yaml`` and ``meta.json``; pass this folder to ``vc`` as ``content.checkpoint``."""
     cfg = parts.cfg
