@@ -10,7 +10,7 @@ import shutil
 import zipfile
 
 import pytest
-from serve_helpers import save_artifact, wait_for
+from serve_helpers import save_artifact, wait_for, wav_bytes
 
 from soundry.serve.launch import ServerProcess
 
@@ -53,7 +53,11 @@ def test_the_web_page_trains_a_model_from_dropped_folders(browser, tmp_path, tin
         page.screenshot(path=str(path), full_page=True)
         save_artifact(path)
 
-    server = ServerProcess(tmp_path / "home").start()
+    allowed = tmp_path / "allowed"
+    first_label = sorted(p.name for p in tiny_corpus.iterdir() if p.is_dir())[0]
+    (allowed / "more" / first_label).mkdir(parents=True)
+    (allowed / "more" / first_label / "extra.wav").write_bytes(wav_bytes(1.5, 330.0, seed=7))
+    server = ServerProcess(tmp_path / "home", args=["--import-root", str(allowed)]).start()
     try:
         page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
         page.set_default_timeout(30000)
@@ -86,6 +90,28 @@ def test_the_web_page_trains_a_model_from_dropped_folders(browser, tmp_path, tin
         labels = set(page.locator("#samples-table tbody tr td:first-child").all_inner_texts())
         assert labels == {p.name for p in tiny_corpus.iterdir() if p.is_dir()}
         shot(page, "02-samples")
+
+        # relabel a sample (a prompt asks for the new label), then put it back
+        row_id = page.locator("#samples-table tbody tr").first.get_attribute("data-id")
+        row = page.locator(f'#samples-table tbody tr[data-id="{row_id}"]')
+        old = row.locator("td").first.inner_text()
+        page.once("dialog", lambda d: d.accept("renamed"))
+        row.locator("button.relabel").click()
+        expect(row.locator("td").first).to_have_text("renamed")
+        page.once("dialog", lambda d: d.accept(old))
+        row.locator("button.relabel").click()
+        expect(row.locator("td").first).to_have_text(old)
+
+        # a server folder: refused outside the allowed roots, imported under one
+        page.fill("#import-folder", str(tmp_path / "home"))
+        page.click("#import-button")
+        page.wait_for_selector("#message:not(.hidden)")
+        assert "import" in page.inner_text("#message-text").lower()
+        page.click("#message-close")
+        page.fill("#import-folder", str(allowed / "more"))
+        page.click("#import-button")
+        expect(page.locator("#upload-status")).to_contain_text("imported: 1 added")
+        expect(page.locator("#samples-table tbody tr")).to_have_count(9)
 
         page.set_input_files("#file-input", files=[{"name": "notes.wav", "mimeType": "audio/wav",
                                                     "buffer": b"this is not audio"}])

@@ -1,7 +1,7 @@
 // The page: projects, samples, readiness, training; wires the sections to the API.
 import { call, hasToken, setToken, takeTokenFromUrl } from "./api.js";
 import { cancelJob, downloadBundle, hideJob, loadLog, record, renderJobs, resumeJob, showJob, startJob, tryClip } from "./jobs.js";
-import { filesOfDrop, renderSamples, upload } from "./samples.js";
+import { filesOfDrop, importFolder, renderSamples, upload } from "./samples.js";
 import { $, el, guarded, hideMessage, showError } from "./ui.js";
 
 let recipes = [];
@@ -114,6 +114,11 @@ function wire() {
       return { file, label: parts.length >= 3 ? parts[parts.length - 2] : looseLabel() };
     });
     upload(project.id, items, samplesChanged);
+  });
+  $("#import-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const folder = $("#import-folder").value.trim();
+    if (folder) importFolder(project.id, folder, samplesChanged);
   });
   $("#readiness-check").addEventListener("click", checkReadiness);
   $("#train-button").addEventListener("click", () => startJob(project.id, () => renderJobs(project.id)));

@@ -1,4 +1,5 @@
-// Samples: drag-and-drop of files and folders, upload in batches per label, list, play, delete.
+// Samples: drag-and-drop of files and folders, upload in batches per label, import of a server
+// folder, list, play, relabel, delete.
 import { blobUrl, call } from "./api.js";
 import { $, el, fmtSeconds, guarded, showError, showMessage } from "./ui.js";
 
@@ -89,6 +90,7 @@ export async function renderSamples(projectId) {
     el("td", {}, s.quality === null ? "–" : s.quality.toFixed(2)),
     el("td", {},
       el("button", { class: "link play", onclick: () => play(s) }, "play"),
+      el("button", { class: "link relabel", onclick: () => relabel(projectId, s) }, "relabel"),
       el("button", { class: "link danger delete", onclick: () => remove(projectId, s) }, "delete")))));
   const seconds = rows.reduce((a, s) => a + (s.duration || 0), 0);
   const labels = new Set(rows.map((s) => s.label));
@@ -102,6 +104,28 @@ async function play(sample) {
   if (player) { player.pause(); URL.revokeObjectURL(player.src); }
   player = new Audio(url);
   player.play().catch((err) => showError(err, "playing"));
+}
+
+async function relabel(projectId, sample) {
+  const label = (window.prompt(`New label for ${sample.filename}`, sample.label) || "").trim();
+  if (!label || label === sample.label) return;
+  const ok = await guarded("relabelling", () => call("PATCH", `/samples/${sample.id}`, { json: { label } }));
+  if (ok) renderSamples(projectId);
+}
+
+// Import a folder that lies on the server (only under the roots it was started with).
+export async function importFolder(projectId, folder, onDone) {
+  const status = $("#upload-status");
+  status.textContent = `importing ${folder}…`;
+  const res = await guarded("importing", () => call("POST", `/projects/${projectId}/import`, { json: { folder } }));
+  if (!res) { status.textContent = ""; return; }
+  const problems = [];
+  const totals = { added: 0, duplicate: 0, rejected: 0 };
+  collect(res, totals, problems);
+  status.textContent = `imported: ${totals.added} added, ${totals.duplicate} duplicates, ${totals.rejected} rejected`;
+  if (problems.length) showMessage(`some files were not added: ${problems.slice(0, 5).join("; ")}` +
+    (problems.length > 5 ? ` … and ${problems.length - 5} more` : ""));
+  onDone();
 }
 
 async function remove(projectId, sample) {
