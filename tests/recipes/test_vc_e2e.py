@@ -50,6 +50,8 @@ def test_vc_train_resume_export_stream(tiny_corpus, content_bundle, tmp_path):
     assert (meta["in_rate"], meta["out_rate"], meta["in_hop"], meta["out_hop"]) == (16000, 24000, 160, 240)
     assert meta["n_speakers"] == 2 and len(meta["state_shapes"]) == len(meta["inputs"]) - 5
     assert meta["onnx_max_abs_diff"] < 1e-3
+    # the training data's high-pass, as biquads a host can run without a filter designer
+    assert meta["input_filter"]["highpass_hz"] == 48.0 and len(meta["input_filter"]["sos"]) == 3
     voices = tomllib.loads((bundle / "voices.toml").read_text())
     assert [voices["voice"][str(i)]["name"] for i in range(2)] == ["arthur", "bruno"]
     assert all(30 < voices["voice"][str(i)]["average_pitch"] < 80 for i in range(2))

@@ -112,6 +112,29 @@ def test_yin_estimate():
     assert average_pitch(0.3 * np.sin(2 * np.pi * 440 * t), sr) == pytest.approx(69.0, abs=0.05)
 
 
+def test_live_input_gets_the_training_high_pass(vc, bundle, tmp_path):
+    """The runtime filters input like prepare filtered the training data (causal Butterworth,
+    block by block), so DC and rumble from a live microphone never reach the model."""
+    import json
+
+    from soundry.audio import highpass
+
+    x = _voice_like() + np.float32(0.2)              # a DC offset, as cheap interfaces have
+    n = len(x) // 160 * 160
+    state, out = vc.new_state(), []
+    for s in range(0, n, 320):
+        y, state = vc.process(x[s:s + 320], state, "clara")
+        out.append(y)
+    raw = _copy(bundle, tmp_path)
+    meta = json.loads((raw / "meta.json").read_text())
+    del meta["input_filter"]
+    (raw / "meta.json").write_text(json.dumps(meta))
+    plain = VoiceConverter(raw)
+    assert "input_filter" not in plain.new_state()
+    ref, _ = plain.process(highpass(x[:n], 16000, 48.0), plain.new_state(), "clara")
+    assert np.abs(np.concatenate(out) - ref).max() < 1e-4
+
+
 def _copy(bundle, tmp_path):
     dst = tmp_path / "b"
     shutil.copytree(bundle, dst)

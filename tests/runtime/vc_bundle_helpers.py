@@ -34,7 +34,11 @@ def make_tiny_vc_bundle(root: Path) -> Path:
     model.set_codebooks(torch.randn(2, 8, 16))
     root.mkdir(parents=True, exist_ok=True)
     meta = export_streaming_onnx(model, root / "model.onnx")
-    meta.update({"recipe": "vc", "format": "soundry.vc", "format_version": 1, "files": {"onnx": "model.onnx"}})
+    from soundry.audio.dsp import highpass_sos
+
+    meta.update({"recipe": "vc", "format": "soundry.vc", "format_version": 1, "files": {"onnx": "model.onnx"},
+                 "input_filter": {"highpass_hz": 48.0, "order": 5, "design": "butterworth",
+                                  "sos": highpass_sos(16000, 48.0).tolist()}})
     (root / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     (root / "voices.toml").write_text(VOICES_TOML, encoding="utf-8")
     return root

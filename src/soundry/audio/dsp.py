@@ -65,19 +65,30 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     return mean.astype(np.float32)[None, :]
 
 
+HIGHPASS_ORDER = 5
+
+
+def highpass_sos(sample_rate: int, cutoff_hz: float = 48.0, order: int = HIGHPASS_ORDER) -> np.ndarray:
+    """Second-order sections ``(ceil(order / 2), 6)`` of :func:`highpass`'s Butterworth filter
+    (``b0 b1 b2 a0 a1 a2`` per row, scipy's layout), for hosts that filter block by block."""
+    from scipy.signal import butter
+
+    nyquist = sample_rate / 2.0
+    if not 0 < cutoff_hz < nyquist:
+        raise ValueError(f"cutoff_hz must be between 0 and {nyquist} Hz, got {cutoff_hz}")
+    return butter(order, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+
+
 def highpass(audio: np.ndarray, sample_rate: int, cutoff_hz: float = 48.0,
-             order: int = 5) -> np.ndarray:
+             order: int = HIGHPASS_ORDER) -> np.ndarray:
     """Causal Butterworth high-pass of ``(C, T)`` or ``(T,)``; same shape, float32.
 
     Causal (``sosfilt``, one pass) like RVC's preprocessing: no output before an input event,
     so onsets are not smeared backwards. Removes rumble and DC below ``cutoff_hz`` Hz.
     """
-    from scipy.signal import butter, sosfilt
+    from scipy.signal import sosfilt
 
-    nyquist = sample_rate / 2.0
-    if not 0 < cutoff_hz < nyquist:
-        raise ValueError(f"cutoff_hz must be between 0 and {nyquist} Hz, got {cutoff_hz}")
-    sos = butter(order, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+    sos = highpass_sos(sample_rate, cutoff_hz, order)
     arr = np.asarray(audio)
     if arr.shape[-1] == 0:
         return arr.astype(np.float32, copy=True)

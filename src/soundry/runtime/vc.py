@@ -1,4 +1,4 @@
-"""Run an exported ``vc`` bundle (docs/formats/vc-bundle.md) with numpy + onnxruntime only.
+"""Run an exported ``vc`` bundle (docs/formats/vc-bundle.md) with numpy + onnxruntime (never torch).
 
 :class:`VoiceConverter` streams 10 ms frames through the graph (:meth:`~VoiceConverter.process`,
 the building block of live use) and converts whole recordings (:meth:`~VoiceConverter.convert`).
@@ -77,6 +77,9 @@ class VoiceConverter:
             raise CheckpointError(f"{onnx} does not match meta.json (graph inputs "
                                   f"{sorted(graph_inputs ^ set(m['inputs']))} differ); re-export the run")
         self._outputs = list(m["outputs"])
+        # the training input's causal high-pass (older bundles have none): rows b0 b1 b2 a0 a1 a2
+        sos = (m.get("input_filter") or {}).get("sos") or []
+        self._sos = np.asarray(sos, np.float64).reshape(-1, 6) if len(sos) else None
 
     # ---- voices and state ------------------------------------------------------------------
     def voice(self, choice: Voice | str | int) -> Voice:
@@ -84,8 +87,13 @@ class VoiceConverter:
         return find_voice(self.voices, choice)
 
     def new_state(self) -> dict[str, np.ndarray]:
-        """Zero streaming state ``{state_in_i: (1, *shape) float32}`` for a new stream."""
-        return {n: np.zeros((1, *s), np.float32) for n, s in zip(self._state_names, self.meta["state_shapes"])}
+        """Zero streaming state for a new stream: ``{state_in_i: (1, *shape) float32}`` for the
+        graph, plus ``input_filter`` (the high-pass's ``(sections, 2)`` float64 memory) when the
+        bundle has one."""
+        state = {n: np.zeros((1, *s), np.float32) for n, s in zip(self._state_names, self.meta["state_shapes"])}
+        if self._sos is not None:
+            state["input_filter"] = np.zeros((self._sos.shape[0], 2))
+        return state
 
     @property
     def latency_out(self) -> int:
@@ -103,12 +111,20 @@ class VoiceConverter:
         if x.size == 0 or x.size % self.in_hop:
             raise ValueError(f"block must be a positive multiple of {self.in_hop} samples, got {x.size}")
         v = self.voice(voice)
+        new_state: dict[str, np.ndarray] = {}
+        if self._sos is not None:
+            from scipy.signal import sosfilt
+
+            x, new_state["input_filter"] = sosfilt(self._sos, x.astype(np.float64), zi=state["input_filter"])
+            x = x.astype(np.float32)
         feed = {"wave": x[None], "speaker": np.array([v.index], np.int64),
                 "pitch_shift": np.array([pitch_shift], np.float32),
                 "formant_shift": np.array([formant_shift], np.float32),
-                "index_rate": np.array([index_rate], np.float32), **state}
+                "index_rate": np.array([index_rate], np.float32),
+                **{n: state[n] for n in self._state_names}}
         out, *new = self.session.run(self._outputs, feed)
-        return out[0], dict(zip(self._state_names, new))
+        new_state.update(zip(self._state_names, new))
+        return out[0], new_state
 
     # ---- files -------------------------------------------------------------------------------
     def suggest_pitch_shift(self, audio: np.ndarray, sample_rate: int, voice: Voice | str | int) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from soundry.audio.dsp import HIGHPASS_ORDER, highpass_sos
 from soundry.config import save_config
 from soundry.data import PreparedData, split_by_recording
 from soundry.errors import DataError, SoundryError
@@ -115,7 +116,11 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     (out / "voices.toml").write_text(voices_toml(cfg, portraits), encoding="utf-8")
     files = {"onnx": "model.onnx", "voices": "voices.toml", "weights": "generator.safetensors",
              "config": "config.yaml"}
+    # what the training input had before it reached the graph; hosts apply the same to live input
+    hz = float(cfg.data.highpass_hz)
+    input_filter = {"highpass_hz": hz, "order": HIGHPASS_ORDER, "design": "butterworth",
+                    "sos": highpass_sos(16000, hz).tolist() if hz > 0 else []}
     meta = write_meta(out, "vc", files, **stream_meta, voices=list(cfg.task.voices), size=cfg.model.size,
-                      onnx_max_abs_diff=diff, onnx_check_peak=peak)
+                      input_filter=input_filter, onnx_max_abs_diff=diff, onnx_check_peak=peak)
     written = [out / "model.onnx", meta, out / "voices.toml", out / "generator.safetensors", out / "config.yaml"]
     return written + [out / p for p in portraits.values()]
