@@ -6,6 +6,11 @@ two periods of 60 Hz), computes the cumulative-mean-normalised difference functi
 under ``threshold`` (else the global minimum), refines it by parabolic interpolation and calls the
 frame voiced when the CMND there is under ``voicing`` and the frame is louder than ``min_db``.
 
+``voicing`` is 0.6, looser than YIN's usual 0.3: with 0.3 a third of the frames pyworld's harvest
+calls voiced came out unvoiced (over 40% for low male voices), and the generator can only fill
+those with noise. On held-out male -> female conversions that noise cost the output its pitch
+(F0 correlation 0.54 -> 0.90 and DNSMOS 1.40 -> 1.59 going from 0.3 to 0.6, same weights).
+
 The cross term of the difference function is computed with real FFTs of ``n_fft >= window``
 (ONNX ``DFT``): a grouped conv with the frame as kernel cannot export with a dynamic number of
 frames, and building the lag matrix with a gather costs ~10x more on one thread.
@@ -37,7 +42,7 @@ class PitchTracker(nn.Module):
 
     def __init__(self, sample_rate: int = 16000, hop: int = 160, fmin: float = 60.0,
                  fmax: float = 1000.0, window_ms: float = 40.0, threshold: float = 0.15,
-                 voicing: float = 0.3, min_db: float = -55.0, octave_tolerance: float = 0.1):
+                 voicing: float = 0.6, min_db: float = -55.0, octave_tolerance: float = 0.1):
         super().__init__()
         self.sample_rate, self.hop = sample_rate, hop
         self.min_lag = max(2, int(math.floor(sample_rate / fmax)))

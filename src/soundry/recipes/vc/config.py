@@ -41,10 +41,13 @@ class ContentConfig:
 
 @dataclass
 class PitchConfig:
-    """f0 labels (pyworld, cached per segment) and how often the in-graph tracker replaces them."""
+    """f0 labels (pyworld, cached per segment), how often the in-graph tracker replaces them, and
+    the tracker's voicing threshold (YIN CMND; higher calls more frames voiced; exported with the
+    graph)."""
 
     method: Literal["harvest", "dio"] = "harvest"
     tracker_prob: float = 0.3          # per sample: feed the runtime YIN tracker's f0 instead
+    voicing: float = 0.6
 
 
 @dataclass

@@ -18,6 +18,7 @@ def converter_kwargs(cfg) -> dict[str, Any]:
     kwargs = vc_preset(cfg.model.size)
     if cfg.content.arch:
         kwargs["content"] = dict(cfg.content.arch)
+    kwargs["pitch"] = {**kwargs.get("pitch", {}), "voicing": float(cfg.pitch.voicing)}
     kwargs["n_speakers"] = max(1, len(cfg.task.voices))
     kwargs["out_rate"] = cfg.model.out_rate
     kwargs["out_hop"] = cfg.model.out_rate // 100
