@@ -33,6 +33,9 @@ def test_two_process_ddp_resumes_and_equals_one_process_with_the_whole_batch(tmp
     la, lb = step_losses(tmp_path / "ddp"), step_losses(tmp_path / "one")
     assert all(abs(la[k] - lb[k]) < 1e-5 for k in lb)
     assert abs(ddp.metrics["val/loss"] - single.metrics["val/loss"]) < 1e-5
+    # evaluate() on rank 0 sees every rank's eval_outputs: the whole validation set, once
+    assert ddp.metrics["val/seen"] == single.metrics["val/seen"] == 16
+    assert abs(ddp.metrics["val/target_sum"] - single.metrics["val/target_sum"]) < 1e-4
 
 
 def test_fsdp_on_cpu_is_a_config_error(tmp_path):

@@ -72,6 +72,7 @@ class Parts:
     cfg: Config
     calls: list = field(default_factory=lambda: [0])
     evals: list = field(default_factory=lambda: [0])
+    eval_outputs: list = field(default_factory=list)
 
 
 def make_net(tc: ToyConfig) -> nn.Module:
@@ -112,13 +113,15 @@ def train_step(parts: Parts, batch, ctx) -> dict:
 
 def eval_step(parts: Parts, batch) -> dict:
     x, y = batch
+    parts.eval_outputs.append(y[:, 0].tolist())
     return {"loss": nn.functional.mse_loss(parts.modules["net"](x), y)}
 
 
 def evaluate(parts: Parts, run_dir: Path, step: int, log) -> None:
     """Optional hook: reports a score that the early-stopping tests steer with ``val_offset``."""
     parts.evals[0] += 1
-    log(score=parts.cfg.toy.val_offset * parts.evals[0])
+    targets = [t for batch in parts.eval_outputs for t in batch]   # every rank's, gathered
+    log(score=parts.cfg.toy.val_offset * parts.evals[0], seen=len(targets), target_sum=sum(targets))
 
 
 def export(parts: Parts, out_dir: Path) -> list[Path]:

@@ -42,8 +42,15 @@ def run_eval(fabric: Any, recipe: Any, parts: Any, loader: Iterable, frozen: set
 
     Modules are in eval mode under ``torch.no_grad`` meanwhile; trainable ones go back to train
     mode afterwards (frozen ones stay in eval mode). Keys come back as returned (no prefix).
+
+    Whole-set metrics: when ``parts`` has a list ``eval_outputs``, it is emptied before the loop,
+    ``eval_step`` may append picklable per-batch outputs to it on every rank, and afterwards it
+    holds every rank's outputs (rank order) on rank 0 for the recipe's ``evaluate`` hook.
     """
     modules = parts.modules
+    collect = isinstance(getattr(parts, "eval_outputs", None), list)
+    if collect:
+        parts.eval_outputs.clear()
     for module in modules.values():
         module.eval()
     sums: dict[str, float] = {}
@@ -63,6 +70,9 @@ def run_eval(fabric: Any, recipe: Any, parts: Any, loader: Iterable, frozen: set
     if fabric.world_size > 1:
         from soundry.train.distributed import gather_objects
 
+        if collect:
+            ranks = gather_objects(fabric, list(parts.eval_outputs))
+            parts.eval_outputs[:] = [o for r in ranks for o in r] if fabric.global_rank == 0 else []
         # A rank with no batches has no keys; every rank must reduce the same vector.
         keys = sorted(set().union(*gather_objects(fabric, keys)))
         # Ranks may hold different numbers of batches: reduce sums and counts, not means.

@@ -34,7 +34,9 @@ class Parts(Protocol):
     optimizer named like no module is set up alone. ``train_set``/``val_set`` are map-style
     datasets (``__len__``, ``__getitem__(int)``); ``val_set`` may be None. Optional:
     ``collate`` (a DataLoader ``collate_fn``) and ``lr_schedules`` (optimizer name ->
-    ``f(step) -> factor`` replacing the config's warm-up/decay for that optimizer).
+    ``f(step) -> factor`` replacing the config's warm-up/decay for that optimizer) and
+    ``eval_outputs`` (a list ``eval_step`` appends to; gathered from all ranks for ``evaluate``,
+    see ``soundry.train.evaluation.run_eval``).
     """
 
     modules: dict[str, Any]
@@ -46,8 +48,9 @@ class Parts(Protocol):
 @dataclass
 class RecipeParts:
     """The ``Parts`` every shipped recipe returns: its resolved config, modules, optimizers,
-    datasets, the ``collate`` function, and ``extras`` for whatever its steps share (loss
-    modules, vocabularies, the split)."""
+    datasets, the ``collate`` function, ``eval_outputs`` (per-batch evaluation outputs, gathered
+    from every rank for ``evaluate``) and ``extras`` for whatever its steps share (loss modules,
+    vocabularies, the split)."""
 
     cfg: Any
     modules: dict[str, Any]
@@ -55,6 +58,7 @@ class RecipeParts:
     train_set: Any = None
     val_set: Any = None
     collate: Any = None
+    eval_outputs: list[Any] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
 

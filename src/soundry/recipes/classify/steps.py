@@ -120,7 +120,6 @@ def build(cfg: Config, data, fabric=None) -> RecipeParts:
         optimizers = {"model": torch.optim.AdamW(groups, lr=cfg.train.lr)}
     parts = RecipeParts(cfg=cfg, modules={"backbone": backbone, "head": head}, optimizers=optimizers,
                         collate=collate_clips)
-    parts.extras["rank0"] = True if fabric is None else bool(fabric.is_global_zero)
     if data is not None:
         crop = int(round(cfg.task.crop_s * rate))
         enc = encoder_of(cfg)
@@ -179,9 +178,8 @@ def eval_step(parts: RecipeParts, batch) -> dict[str, Any]:
     wave, lengths, targets = batch
     task = parts.cfg.task
     logits, _ = logits_of(parts, wave, lengths)
-    if parts.extras.get("rank0", True):
-        parts.extras.setdefault("eval", []).append(
-            (probs_of(logits, task.multi_label).float().cpu().numpy(), targets.float().cpu().numpy()))
+    parts.eval_outputs.append(
+        (probs_of(logits, task.multi_label).float().cpu().numpy(), targets.float().cpu().numpy()))
     return {"loss": loss_of(logits, targets, task.multi_label),
             "accuracy": _accuracy(logits, targets, task.multi_label, task.threshold)}
 
@@ -197,13 +195,14 @@ def _loss_from_probs(probs: np.ndarray, targets: np.ndarray, multi_label: bool) 
 def evaluate(parts: RecipeParts, run_dir: Path, step: int, log) -> None:
     """Metrics over the whole validation set (macro-F1, per-class P/R, mAP, confusion matrix);
     ``RUN/metrics.json`` and ``RUN/confusion.png`` describe the best evaluation so far by
-    ``train.monitor``. With several processes, only rank 0's share of the set is counted."""
+    ``train.monitor``. With several processes the engine has gathered every rank's share."""
     import json
 
     from soundry.recipes.classify.metrics import (classification_metrics, write_confusion_png,
                                                   write_metrics_json)
 
-    outs = parts.extras.pop("eval", [])
+    outs = list(parts.eval_outputs)
+    parts.eval_outputs.clear()
     if not outs:
         return
     cfg = parts.cfg
