@@ -105,6 +105,13 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"per-block ms: p50 {res['block_ms_p50']:.2f}  p95 {res['block_ms_p95']:.2f}  max {res['block_ms_max']:.2f}")
     print(f"algorithmic latency {res['latency_ms']:.0f} ms (+ one block of buffering in the host)")
     print(f"ONNX size {res['onnx_mb']:.1f} MB, state {res['state_floats']} floats")
+    if args.bundle:
+        files = [f for f in args.bundle.rglob("*") if f.is_file() and "eval" not in f.relative_to(args.bundle).parts]
+        runtime = sum(f.stat().st_size for f in files if f.name in ("model.onnx", "meta.json", "voices.toml")
+                      or "portraits" in f.parts)
+        res.update(bundle_mb=sum(f.stat().st_size for f in files) / 1e6, runtime_mb=runtime / 1e6)
+        print(f"bundle {res['bundle_mb']:.1f} MB in all ({res['runtime_mb']:.1f} MB what the runtime loads; "
+              "the rest is the fine-tuning copy of the weights and config.yaml)")
     return res
 
 

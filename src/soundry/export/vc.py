@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from soundry.export.onnx import quiet_export
+from soundry.export.onnx import quiet_export, store_half
 
 
 CONTROL_NAMES = ["wave", "speaker", "pitch_shift", "formant_shift", "index_rate"]
@@ -65,11 +65,14 @@ def streaming_meta(converter) -> dict[str, Any]:
     }
 
 
-def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, opset: int = 18) -> dict[str, Any]:
+def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, opset: int = 18,
+                          half_storage: bool = False) -> dict[str, Any]:
     """Write ``converter`` as a streaming ONNX graph to ``path``; returns ``streaming_meta``.
 
     The traced example uses ``chunk_frames`` frames; any positive whole number of frames per call
-    works at run time. Written to a temporary name and renamed.
+    works at run time. Written to a temporary name and renamed. ``half_storage``: weights that
+    float16 holds exactly (``soundry.export.onnx.round_to_half_``) are stored as float16 and cast
+    back when onnxruntime loads the graph (same arithmetic, half the file).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +91,12 @@ def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, op
                                     output_names=["wave_out"] + out_states, opset_version=opset,
                                     dynamo=True, verbose=False, optimize=True)
         program.save(str(tmp))
+    if half_storage:
+        store_half(tmp)
     os.replace(tmp, path)
-    return streaming_meta(converter)
+    meta = streaming_meta(converter)
+    meta["weight_storage"] = "float16" if half_storage else "float32"
+    return meta
 
 
 def ort_session(path: str | Path, threads: int = 1):

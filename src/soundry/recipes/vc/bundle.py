@@ -20,6 +20,7 @@ from soundry.config import save_config
 from soundry.data import PreparedData, split_by_recording
 from soundry.errors import DataError, SoundryError
 from soundry.export import write_meta
+from soundry.export.onnx import round_to_half_
 from soundry.export.vc import check_streaming_parity, export_streaming_onnx
 from soundry.models.vc import build_codebook, frame_energy_db
 from soundry.recipes.vc.voices import voice_segments
@@ -82,6 +83,13 @@ def _probe(cfg, data: PreparedData | None) -> np.ndarray:
     return (0.05 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
 
 
+def _half_if_exact(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as float16 when that loses nothing (rounded weights), else a float32 copy."""
+    if t.dtype == torch.float32 and torch.equal(t.half().float(), t):
+        return t.half()
+    return t.clone()
+
+
 def export_bundle(parts, out_dir: Path) -> list[Path]:
     """Write the bundle (see the module doc) and return its files."""
     from safetensors.torch import save_file
@@ -91,8 +99,11 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     converter = getattr(parts.modules["gen"], "module", parts.modules["gen"]).eval()
     data = parts.extras.get("data")
-    converter.set_codebooks(speaker_codebooks(converter, cfg, data))
-    stream_meta = export_streaming_onnx(converter, out / "model.onnx")
+    # Weights (and codebooks) are kept at float16 precision, as Beatrice and RVC ship theirs: the
+    # bundle is half the size, and rounding first makes torch, the graph and the saved weights agree.
+    converter.set_codebooks(speaker_codebooks(converter, cfg, data).half().float())
+    round_to_half_(converter)
+    stream_meta = export_streaming_onnx(converter, out / "model.onnx", half_storage=True)
     probe = _probe(cfg, data)
     controls = dict(speaker=len(cfg.task.voices) - 1, index_rate=0.5)
     diff = check_streaming_parity(converter, out / "model.onnx", probe, chunk_frames=3, atol=math.inf,
@@ -104,7 +115,7 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     if not diff <= 1e-2 * max(peak, 0.1):
         raise SoundryError(f"the exported graph differs from torch by {diff:.2e} (output peak {peak:.2e}); "
                            "this is a bug: please report it with the run's config.yaml")
-    state = {k: v.detach().clone().contiguous() for k, v in converter.state_dict().items()}
+    state = {k: _half_if_exact(v.detach()).contiguous() for k, v in converter.state_dict().items()}
     save_file(state, str(out / "generator.safetensors"))
     save_config(cfg, out / "config.yaml")
     portraits: dict[str, str] = {}
