@@ -34,6 +34,9 @@ def test_identical_and_pitch_shifted_signals_correlate_fully():
     m = compare_f0(ref, 16000, _voice(c, 22050, shift=2.0), 22050)
     assert m.correlation > 0.97 and m.voiced_both > 150 and not m.reason
     assert abs(m.rmse_cents - 1200) < 60
+    # told the output was shifted an octave, the error is measured from the shifted input
+    asked = compare_f0(ref, 16000, _voice(c, 22050, shift=2.0), 22050, shift_semitones=12.0)
+    assert asked.correlation == m.correlation and asked.rmse_cents < 60
 
 
 def _wave_contour(fn, seconds=2.0):

@@ -70,7 +70,8 @@ def test_convert_many_into_a_folder(bundle, tmp_path):
 def test_eval_writes_a_row_per_utterance_and_voice(bundle, tmp_path):
     b = tmp_path / "bundle"
     shutil.copytree(bundle, b)
-    (b / "voices.toml").write_text('[voice.0]\nname = "<i>x&y</i>"\n[voice.1]\nname = "bob"\n', encoding="utf-8")
+    (b / "voices.toml").write_text('[voice.0]\nname = "<i>x&y</i>"\n[voice.1]\nname = "bob"\naverage_pitch = 45.0\n',
+                                   encoding="utf-8")      # MIDI 45 = 110 Hz
     data = tmp_path / "data"
     for spk, f0 in (("bob", 110.0), ("ann", 220.0)):
         _wav(data / spk / "s1.wav", 0.4, 16000, f0)
@@ -82,6 +83,14 @@ def test_eval_writes_a_row_per_utterance_and_voice(bundle, tmp_path):
     assert pairs == {(s, v) for s in ("bob", "ann") for v in ("<i>x&y</i>", "bob")}
     assert "&lt;i&gt;x&amp;y&lt;/i&gt;" in page and "<i>x" not in page
     assert all("f0_corr" in r for r in metrics["rows"]) and page.count("<audio") == 8
+    # each conversion is shifted from the utterance's average pitch to the voice's (if known)
+    shifts = {(r["source_speaker"], r["target_voice"]): r["pitch_shift_st"] for r in metrics["rows"]}
+    assert abs(shifts["ann", "bob"] + 12) < 0.5 and abs(shifts["bob", "bob"]) < 0.5
+    assert shifts["ann", "<i>x&y</i>"] == 0.0
+    assert main(["eval", str(b), "--data", str(data), "-o", str(tmp_path / "ev0"), "--measures", "f0",
+                 "--no-auto-pitch"]) == 0
+    plain = json.loads((tmp_path / "ev0" / "metrics.json").read_text(encoding="utf-8"))
+    assert all(r["pitch_shift_st"] == 0.0 for r in plain["rows"])
     assert main(["eval", str(b), "--data", str(data), "--measures", "loudness"]) == 2
 
 

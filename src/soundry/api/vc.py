@@ -110,9 +110,14 @@ def _eval_sources(data: Path) -> dict[str, list[Path]]:
 
 
 def evaluate(bundle: str | Path, data: str | Path | None = None, out: str | Path | None = None,
-             measures: Sequence[str] = VC_MEASURES, progress: bool = True) -> Path:
+             measures: Sequence[str] = VC_MEASURES, progress: bool = True, auto_pitch: bool = True) -> Path:
     """Convert every utterance of ``data/<speaker>/`` into every voice of a ``vc`` bundle and
     write ``out/report.html`` + ``out/metrics.json``; returns the report's path.
+
+    ``auto_pitch`` (default) shifts each conversion from the utterance's average pitch to the
+    voice's, as a host would: without it a male -> female conversion keeps the male pitch and
+    the speaker similarity measures the pitch, not the voice. ``spk_sim_gain`` (similarity to
+    the target minus to the source) is given for conversions into another speaker's voice.
 
     Without ``data`` the held-out demo sentences are synthesised into ``out/sources``. Measures:
     ``f0`` (log-f0 correlation and error in cents against the input, lag 0 since outputs are
@@ -160,17 +165,21 @@ def evaluate(bundle: str | Path, data: str | Path | None = None, out: str | Path
         for spk, files in sources.items():
             for path, (wave, sr) in zip(files, clips[spk]):
                 for voice in vc.voices:
-                    y, rate = vc.convert(wave, sr, voice)
+                    shift = vc.suggest_pitch_shift(wave, sr, voice) if auto_pitch else 0.0
+                    y, rate = vc.convert(wave, sr, voice, pitch_shift=shift)
                     dst = save_audio(out_dir / "audio" / f"{spk}-{path.stem}-to-{voice.index}.wav", y, rate)
-                    row = {"source_speaker": spk, "utterance": path.stem, "target_voice": voice.name}
+                    row = {"source_speaker": spk, "utterance": path.stem, "target_voice": voice.name,
+                           "pitch_shift_st": round(float(shift), 2)}
                     if "f0" in measures:
-                        m = metrics.compare_f0(wave, sr, y, rate, lag_s=0.0)
+                        m = metrics.compare_f0(wave, sr, y, rate, lag_s=0.0, shift_semitones=shift)
                         row.update(f0_corr=m.correlation, f0_rmse_cents=m.rmse_cents)
                     if encoder is not None:
                         emb = encoder.embed(y, rate)
                         if voice.name in refs:
                             row["spk_sim_target"] = float(metrics.speaker_similarity(emb, refs[voice.name]))
                         row["spk_sim_source"] = float(metrics.speaker_similarity(emb, refs[spk]))
+                        if voice.name in refs and voice.name != spk:
+                            row["spk_sim_gain"] = row["spk_sim_target"] - row["spk_sim_source"]
                     if "dnsmos" in measures:
                         try:
                             row["dnsmos_ovrl"] = metrics.dnsmos(y, rate)["ovrl"]

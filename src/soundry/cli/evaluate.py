@@ -15,11 +15,13 @@ def register(sub) -> None:
     p.add_argument("-o", "--out", help="report folder (default: BUNDLE/eval)")
     p.add_argument("--measures", default=",".join(api.VC_MEASURES),
                    help="comma-separated subset of f0,speaker,dnsmos")
+    p.add_argument("--no-auto-pitch", dest="auto_pitch", action="store_false",
+                   help="convert without shifting each utterance to the voice's average pitch")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
-    report = api.evaluate(args.bundle, args.data, args.out, measures=measures)
+    report = api.evaluate(args.bundle, args.data, args.out, measures=measures, auto_pitch=args.auto_pitch)
     print(f"report: {report}")
     return 0

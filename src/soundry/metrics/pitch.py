@@ -45,7 +45,8 @@ def _log_f0(audio, sample_rate, hop_s, method, fmin, fmax, what):
     return estimate_pitch(x, ANALYSIS_RATE, hop_s=hop_s, method=method, fmin=fmin, fmax=fmax)
 
 
-def _match(ref: np.ndarray, out: np.ndarray, lag: int, min_voiced: int, hop_s: float) -> F0Match:
+def _match(ref: np.ndarray, out: np.ndarray, lag: int, min_voiced: int, hop_s: float,
+           shift: float = 0.0) -> F0Match:
     # Output frame i + lag is compared with input frame i (a streaming model's latency).
     if lag >= 0:
         out = out[lag:]
@@ -63,7 +64,7 @@ def _match(ref: np.ndarray, out: np.ndarray, lag: int, min_voiced: int, hop_s: f
                               f"(need {min_voiced}; input {counts['voiced_ref']}, output "
                               f"{counts['voiced_out']} of {n})")
     a, b = np.log2(ref[both].astype(np.float64)), np.log2(out[both].astype(np.float64))
-    rmse = float(1200.0 * np.sqrt(np.mean((a - b) ** 2)))
+    rmse = float(1200.0 * np.sqrt(np.mean((a + shift / 12.0 - b) ** 2)))
     if min(np.std(a), np.std(b)) * 1200.0 < _FLAT_CENTS:
         return F0Match(math.nan, rmse, **counts, reason="the pitch is constant in one of the "
                        "signals, so a correlation is undefined")
@@ -73,13 +74,15 @@ def _match(ref: np.ndarray, out: np.ndarray, lag: int, min_voiced: int, hop_s: f
 def compare_f0(ref_audio: np.ndarray, ref_sr: int, out_audio: np.ndarray, out_sr: int,
                hop_s: float = 0.01, method: str = "dio", fmin: float = 50.0,
                fmax: float = 1100.0, lag_s: float = 0.0, search_lag_s: float = 0.0,
-               min_voiced: int = 10) -> F0Match:
+               min_voiced: int = 10, shift_semitones: float = 0.0) -> F0Match:
     """Compare the f0 tracks of ``ref_audio`` (input, ``(T,)`` or ``(C, T)`` at ``ref_sr`` Hz)
     and ``out_audio`` (output, at ``out_sr`` Hz) on frames voiced in both.
 
     ``lag_s``: the output's delay in seconds (a streaming converter's latency);
     ``search_lag_s``: also try delays within +- this many seconds of it and keep the best
-    correlation. ``method``: ``"dio"`` (fast) or ``"harvest"`` (slower, more robust);
+    correlation. ``shift_semitones``: the pitch shift the output was asked for; the error in
+    cents is measured from the shifted input (the correlation does not depend on it).
+    ``method``: ``"dio"`` (fast) or ``"harvest"`` (slower, more robust);
     ``fmin``/``fmax`` bound the pitch search (Hz). Fewer than ``min_voiced`` frames voiced in
     both gives NaN with the reason.
     """
@@ -89,7 +92,7 @@ def compare_f0(ref_audio: np.ndarray, ref_sr: int, out_audio: np.ndarray, out_sr
     spread = int(round(abs(search_lag_s) / hop_s))
     best = None
     for lag in range(centre - spread, centre + spread + 1):
-        m = _match(ref, out, lag, min_voiced, hop_s)
+        m = _match(ref, out, lag, min_voiced, hop_s, shift_semitones)
         if best is None or (not math.isnan(m.correlation) and (
                 math.isnan(best.correlation) or m.correlation > best.correlation)):
             best = m
