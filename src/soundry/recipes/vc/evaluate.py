@@ -81,9 +81,14 @@ def evaluate(parts, run_dir: Path, step: int, log) -> None:
         for seg in _pick(parts.extras["val_segments"], cfg.eval.utterances):
             wave = data.audio(seg, 16000)[0][: int(cfg.eval.max_s * 16000)]
             source = seg.label
+            pitch = dict(zip(cfg.task.voices, cfg.task.average_pitch))
             for v, voice in enumerate(cfg.task.voices):
+                # the shift a host would suggest: otherwise male -> female keeps the male pitch and
+                # the similarity measures the pitch rather than the voice
+                delta = pitch.get(voice, math.nan) - pitch.get(source, math.nan)
+                shift = float(round(delta)) if math.isfinite(delta) else 0.0
                 with torch.no_grad():
-                    out = conv.convert(torch.from_numpy(wave[None].copy()), v)[0].numpy()
+                    out = conv.convert(torch.from_numpy(wave[None].copy()), v, pitch_shift=shift)[0].numpy()
                 out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
                 name = f"{seg.id.replace('/', '_')}-to-{voice}.wav"
                 save_audio(folder / name, np.clip(out, -1, 1), rate)
