@@ -164,8 +164,9 @@ def evaluate(bundle: str | Path, data: str | Path | None = None, out: str | Path
     with ProgressBar("evaluate", total, unit="conv", enabled=None if progress else False) as bar:
         for spk, files in sources.items():
             for path, (wave, sr) in zip(files, clips[spk]):
+                src_pitch = vc.input_pitch(wave, sr) if auto_pitch else None
                 for voice in vc.voices:
-                    shift = vc.suggest_pitch_shift(wave, sr, voice) if auto_pitch else 0.0
+                    shift = vc.suggest_pitch_shift(wave, sr, voice, src_pitch) if src_pitch is not None else 0.0
                     y, rate = vc.convert(wave, sr, voice, pitch_shift=shift)
                     dst = save_audio(out_dir / "audio" / f"{spk}-{path.stem}-to-{voice.index}.wav", y, rate)
                     row = {"source_speaker": spk, "utterance": path.stem, "target_voice": voice.name,

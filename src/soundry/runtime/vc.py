@@ -127,11 +127,18 @@ class VoiceConverter:
         return out[0], new_state
 
     # ---- files -------------------------------------------------------------------------------
-    def suggest_pitch_shift(self, audio: np.ndarray, sample_rate: int, voice: Voice | str | int) -> float:
+    def input_pitch(self, audio: np.ndarray, sample_rate: int) -> float | None:
+        """Average pitch of ``audio (C, T)`` or ``(T,)`` as a MIDI note (numpy YIN at ``in_rate``);
+        None when too little of it is voiced."""
+        return average_pitch(self._to_input(audio, sample_rate), self.in_rate)
+
+    def suggest_pitch_shift(self, audio: np.ndarray, sample_rate: int, voice: Voice | str | int,
+                            source_pitch: float | None = None) -> float:
         """Semitones that move ``audio``'s average pitch to the voice's (``average_pitch`` in
-        voices.toml minus a numpy YIN estimate of the input); 0.0 when either is unknown."""
+        voices.toml minus :meth:`input_pitch`); 0.0 when either is unknown. ``source_pitch``: the
+        input's MIDI note when the caller already has it (one estimate for many voices)."""
         v = self.voice(voice)
-        src = average_pitch(self._to_input(audio, sample_rate), self.in_rate)
+        src = self.input_pitch(audio, sample_rate) if source_pitch is None else source_pitch
         if v.average_pitch is None or src is None:
             return 0.0
         return float(v.average_pitch - src)
@@ -164,9 +171,7 @@ class VoiceConverter:
         v = self.voice(voice)
         x = self._to_input(audio, sample_rate)
         if auto_pitch:
-            src = average_pitch(x, self.in_rate)
-            if v.average_pitch is not None and src is not None:
-                pitch_shift = pitch_shift + v.average_pitch - src
+            pitch_shift = pitch_shift + self.suggest_pitch_shift(x, self.in_rate, v)
         n_in = np.asarray(audio).shape[-1]
         want = int(round(n_in * self.out_rate / int(sample_rate)))
         drop = self.latency_out
