@@ -34,7 +34,7 @@ class ContentEncoder(nn.Module):
         self.lookahead_frames = lookahead_frames
         layers, c_in = [], 1
         for c_out, s in zip(frontend, strides):
-            layers.append(CausalConv1d(c_in, c_out, 2 * s, stride=s))
+            layers.append(CausalConv1d(c_in, c_out, 2 * s, stride=s, channels_last=True))
             c_in = c_out
         self.frontend = nn.ModuleList(layers)
         self.proj = nn.Conv1d(c_in, channels, 1)
@@ -53,16 +53,17 @@ class ContentEncoder(nn.Module):
 
         With lookahead the output row ``t`` belongs to frame ``t - lookahead_frames``.
         """
-        x = wave.unsqueeze(1)
+        x = wave.unsqueeze(-1)                                                # channels-last throughout
         new: State = []
         parts = split_state(state, self.parts)
         for conv, st in zip(self.frontend, parts):
             x, st = conv(x, st)
             x = nn.functional.gelu(x)
             new.extend(st)
-        x, st = self.blocks(self.proj(x), parts[-1])
+        x = nn.functional.linear(x, self.proj.weight.squeeze(-1), self.proj.bias)
+        x, st = self.blocks(x, parts[-1])
         new.extend(st)
-        return self.out(self.norm(x.transpose(1, 2))), new
+        return self.out(self.norm(x)), new
 
     def features(self, wave: torch.Tensor) -> torch.Tensor:
         """Whole signal ``(B, hop * T)`` -> frame-aligned features ``(B, T, content_dim)``."""

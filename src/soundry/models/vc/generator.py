@@ -40,7 +40,7 @@ class VoiceGenerator(nn.Module):
         self.control_proj = nn.Linear(5, channels)      # log-f0, voiced, energy, formant, periodicity
         self.speaker = nn.Embedding(n_speakers, channels)
         nn.init.normal_(self.speaker.weight, std=0.1)
-        self.input_conv = CausalConv1d(channels, channels, 3)
+        self.input_conv = CausalConv1d(channels, channels, 3, channels_last=True)
         self.prenet = StreamingStack([CausalConvNeXtBlock(channels, mult) for _ in range(n_blocks)])
         self.out_norm = nn.LayerNorm(channels)
         self.head = nn.Linear(channels, n_envelope + 1 + n_noise_bands)
@@ -69,9 +69,9 @@ class VoiceGenerator(nn.Module):
         ctrl = torch.stack([log_f0, voiced, (energy_db + 40.0) / 20.0, formant, periodicity], dim=-1)
         h = self.content_proj(content) + self.control_proj(ctrl) + self.speaker(speaker).unsqueeze(1)
         s_in, s_pre = split_state(state, [self.input_conv, self.prenet])
-        h, s_in = self.input_conv(h.transpose(1, 2), s_in)
+        h, s_in = self.input_conv(h, s_in)                                # channels-last throughout
         h, s_pre = self.prenet(h, s_pre)
-        out = self.head(self.out_norm(h.transpose(1, 2)))
+        out = self.head(self.out_norm(h))
         env, gain, noise = out.split([self.n_envelope, 1, self.n_noise_bands], dim=-1)
         return {"envelope": env, "gain": gain.squeeze(-1), "noise": noise}, s_in + s_pre
 

@@ -58,9 +58,11 @@ class Retrieval(nn.Module):
 
     def forward(self, content: torch.Tensor, speaker: torch.Tensor, rate: torch.Tensor) -> torch.Tensor:
         """``content (B, T, D)``, ``speaker (B,)`` int64, ``rate (B,)`` in [0, 1] -> ``(B, T, D)``."""
-        book = self.codebooks[speaker]                                          # (B, K, D)
-        # squared L2 distance without the ||c||^2 term (constant per frame, irrelevant to the ranking)
-        score = (book * book).sum(-1).unsqueeze(1) - 2 * torch.matmul(content, book.transpose(1, 2))
+        book = self.codebooks.index_select(0, speaker)                          # (B, K, D)
+        # squared L2 distance without the ||c||^2 term (constant per frame, irrelevant to the ranking);
+        # the codes' norms come from the buffer alone, so an exported graph holds them as a constant
+        norms = (self.codebooks * self.codebooks).sum(-1).index_select(0, speaker)   # (B, K)
+        score = norms.unsqueeze(1) - 2 * torch.matmul(content, book.transpose(1, 2))
         _, idx = torch.topk(score, self.top_k, dim=-1, largest=False)           # (B, T, k)
         b, t, _ = idx.shape
         picked = torch.gather(book, 1, idx.reshape(b, t * self.top_k, 1).expand(-1, -1, book.shape[-1]))
