@@ -41,6 +41,7 @@ def export_preset(preset: str, out_dir: Path) -> tuple[Path, dict]:
     """Export a randomly initialised converter of ``preset`` -> (model path, meta)."""
     import torch
 
+    from soundry.export.onnx import round_to_half_
     from soundry.export.vc import export_streaming_onnx
     from soundry.models.vc import build_vc_model
 
@@ -49,7 +50,8 @@ def export_preset(preset: str, out_dir: Path) -> tuple[Path, dict]:
     # random heads so the synthesiser does real work (a fresh generator is silent by design)
     torch.nn.init.normal_(model.generator.head.weight, std=0.05)
     path = out_dir / "model.onnx"
-    meta = export_streaming_onnx(model, path)
+    round_to_half_(model)
+    meta = export_streaming_onnx(model, path, int8=True, half_storage=True)   # as `soundry export` writes it
     meta["parameters"] = sum(p.numel() for p in model.parameters())
     return path, meta
 

@@ -135,3 +135,67 @@ def store_half(path: str | Path, min_elements: int = 256) -> int:
         onnx.save(model, str(tmp))
         os.replace(tmp, path)
     return saved
+
+
+def fold_constants(path: str | Path) -> int:
+    """Fold every constant subgraph of the ONNX file at ``path`` into an initializer, however
+    large (the exporter's own pass stops at 8k-element inputs), so weights computed from
+    parameters (a layer scale folded into a projection, a transposed kernel) are plain
+    initializers that ``quantize_weights`` can see. Rewritten in place; returns nodes removed."""
+    import onnx
+    import onnxscript.optimizer
+
+    path = Path(path)
+    model = onnx.load(str(path))
+    before = len(model.graph.node)
+    model = onnxscript.optimizer.optimize(model, input_size_limit=1 << 26, output_size_limit=1 << 26)
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+    return before - len(model.graph.node)
+
+
+def quantize_weights(path: str | Path, min_elements: int = 65536, block_size: int = 32) -> int:
+    """Store the large constant matrices of the ONNX file at ``path`` as 8-bit integers.
+
+    Every ``MatMul`` whose weight is an initializer of at least ``min_elements`` becomes
+    onnxruntime's ``com.microsoft.MatMulNBits`` (8 bits, symmetric, one float scale per
+    ``block_size`` inputs, int8 arithmetic): a quarter of the bytes to read per call, which is
+    what a one-frame matrix-vector product is limited by. Relative error about 2e-3. Smaller
+    MatMuls stay float32. Rewritten in place; returns the number of MatMuls converted.
+    """
+    import onnx
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:    # importing the quantizer calls logging.basicConfig(level=INFO): undo that for our users
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    path = Path(path)
+    model = onnx.load(str(path))
+    dims = {i.name: list(i.dims) for i in model.graph.initializer}
+    small, large = [], []
+    for node in model.graph.node:
+        if node.op_type == "MatMul":
+            d = dims.get(node.input[1])
+            fits = d is not None and len(d) == 2 and d[0] * d[1] >= min_elements and d[0] % block_size == 0
+            (large if fits else small).append(node.name)
+    if not large:
+        return 0
+    quantizer = MatMulNBitsQuantizer(model, bits=8, block_size=block_size, is_symmetric=True,
+                                     accuracy_level=4, nodes_to_exclude=small)
+    quiet = [logging.getLogger(n) for n in ("onnxruntime.quantization.matmul_nbits_quantizer", "onnx_ir")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.WARNING)       # one INFO line per MatMul and per pass otherwise
+    try:
+        quantizer.process()
+    finally:
+        for q, lv in zip(quiet, levels):
+            q.setLevel(lv)
+    tmp = path.with_name(path.name + ".tmp")
+    quantizer.model.save_model_to_file(str(tmp))
+    os.replace(tmp, path)
+    return len(large)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from soundry.export.onnx import quiet_export, store_half
+from soundry.export.onnx import fold_constants, quantize_weights, quiet_export, store_half
 
 
 CONTROL_NAMES = ["wave", "speaker", "pitch_shift", "formant_shift", "index_rate"]
@@ -66,13 +66,17 @@ def streaming_meta(converter) -> dict[str, Any]:
 
 
 def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, opset: int = 18,
-                          half_storage: bool = False) -> dict[str, Any]:
+                          half_storage: bool = False, int8: bool = False) -> dict[str, Any]:
     """Write ``converter`` as a streaming ONNX graph to ``path``; returns ``streaming_meta``.
 
     The traced example uses ``chunk_frames`` frames; any positive whole number of frames per call
     works at run time. Written to a temporary name and renamed. ``half_storage``: weights that
     float16 holds exactly (``soundry.export.onnx.round_to_half_``) are stored as float16 and cast
-    back when onnxruntime loads the graph (same arithmetic, half the file).
+    back when onnxruntime loads the graph (same arithmetic, half the file). ``int8``: the large
+    weight matrices (the ConvNeXt projections) become 8-bit ``com.microsoft.MatMulNBits``
+    (``soundry.export.onnx.quantize_weights``): at one frame per call they are limited by the
+    bytes read, so a quarter of the bytes is ~20% of the run time; the graph then needs
+    onnxruntime (>= 1.20) rather than any ONNX runtime.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,11 +95,24 @@ def export_streaming_onnx(converter, path: str | Path, chunk_frames: int = 1, op
                                     output_names=["wave_out"] + out_states, opset_version=opset,
                                     dynamo=True, verbose=False, optimize=True)
         program.save(str(tmp))
-    if half_storage:
-        store_half(tmp)
-    os.replace(tmp, path)
+    fold_constants(tmp)
     meta = streaming_meta(converter)
-    meta["weight_storage"] = "float16" if half_storage else "float32"
+    meta.update(weight_storage="float32", int8_matmuls=0)
+    compress_streaming_onnx(tmp, meta, int8=int8, half_storage=half_storage)
+    os.replace(tmp, path)
+    return meta
+
+
+def compress_streaming_onnx(path: str | Path, meta: dict[str, Any], int8: bool = True,
+                            half_storage: bool = True) -> dict[str, Any]:
+    """Shrink an exported graph in place: ``int8`` stores the large weight matrices in 8 bits
+    (``quantize_weights``; changes the numbers slightly), ``half_storage`` the float32 weights
+    that float16 holds exactly as float16 (``store_half``; lossless). Records both in ``meta``."""
+    if int8:
+        meta["int8_matmuls"] = meta.get("int8_matmuls", 0) + quantize_weights(path)
+    if half_storage:
+        store_half(path)
+        meta["weight_storage"] = "float16"
     return meta
 
 
@@ -136,17 +153,29 @@ def run_streaming(session, wave16: np.ndarray, meta: dict[str, Any], chunk_frame
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
+def streaming_error(converter, path: str | Path, wave16: np.ndarray, chunk_frames: int = 1,
+                    **controls) -> dict[str, float]:
+    """Stream ``wave16 (T,)`` through the graph at ``path`` and compare with torch on the whole
+    signal: ``max_abs`` difference and ``rel_rms`` (rms of the difference / rms of torch's output)."""
+    session = ort_session(path)
+    got = run_streaming(session, wave16, streaming_meta(converter), chunk_frames, **controls)
+    with torch.no_grad():
+        ref = converter.convert(torch.from_numpy(wave16[None].astype(np.float32)), **controls)[0].numpy()
+    if not ref.size:
+        return {"max_abs": 0.0, "rel_rms": 0.0}
+    err = ref - got
+    rms = float(np.sqrt(np.mean(ref.astype(np.float64) ** 2)))
+    return {"max_abs": float(np.max(np.abs(err))),
+            "rel_rms": float(np.sqrt(np.mean(err.astype(np.float64) ** 2))) / max(rms, 1e-12)}
+
+
 def check_streaming_parity(converter, path: str | Path, wave16: np.ndarray, chunk_frames: int = 1,
                            atol: float = 1e-4, **controls) -> float:
     """Stream ``wave16 (T,)`` through onnxruntime and compare with torch on the whole signal.
 
     Returns the max abs difference; raises ``AssertionError`` above ``atol``.
     """
-    session = ort_session(path)
-    got = run_streaming(session, wave16, streaming_meta(converter), chunk_frames, **controls)
-    with torch.no_grad():
-        ref = converter.convert(torch.from_numpy(wave16[None].astype(np.float32)), **controls)[0].numpy()
-    worst = float(np.max(np.abs(ref - got))) if ref.size else 0.0
+    worst = streaming_error(converter, path, wave16, chunk_frames, **controls)["max_abs"]
     if worst > atol:
         raise AssertionError(f"streamed ONNX output differs from torch by {worst:.2e} (> {atol:.0e})")
     return worst

@@ -21,7 +21,7 @@ from soundry.data import PreparedData, split_by_recording
 from soundry.errors import DataError, SoundryError
 from soundry.export import write_meta
 from soundry.export.onnx import round_to_half_
-from soundry.export.vc import check_streaming_parity, export_streaming_onnx
+from soundry.export.vc import check_streaming_parity, compress_streaming_onnx, export_streaming_onnx, streaming_error
 from soundry.models.vc import build_codebook, frame_energy_db
 from soundry.recipes.vc.voices import voice_segments
 
@@ -103,11 +103,11 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     # bundle is half the size, and rounding first makes torch, the graph and the saved weights agree.
     converter.set_codebooks(speaker_codebooks(converter, cfg, data).half().float())
     round_to_half_(converter)
-    stream_meta = export_streaming_onnx(converter, out / "model.onnx", half_storage=True)
+    path = out / "model.onnx"
+    stream_meta = export_streaming_onnx(converter, path)            # float32 first: it must match torch
     probe = _probe(cfg, data)
     controls = dict(speaker=len(cfg.task.voices) - 1, index_rate=0.5)
-    diff = check_streaming_parity(converter, out / "model.onnx", probe, chunk_frames=3, atol=math.inf,
-                                  **controls)
+    diff = check_streaming_parity(converter, path, probe, chunk_frames=3, atol=math.inf, **controls)
     with torch.no_grad():
         peak = float(converter.convert(torch.from_numpy(probe[None]), **controls).abs().max())
     # The pitch tracker's voicing and lag choices are discrete: on real speech a borderline frame
@@ -115,6 +115,16 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     if not diff <= 1e-2 * max(peak, 0.1):
         raise SoundryError(f"the exported graph differs from torch by {diff:.2e} (output peak {peak:.2e}); "
                            "this is a bug: please report it with the run's config.yaml")
+    quant = {}
+    if cfg.bundle.int8:
+        compress_streaming_onnx(path, stream_meta, int8=True, half_storage=False)
+        # 8-bit weights change the numbers a little (~0.5% rms); retrieval off, so a nearest code
+        # that flips does not count against them
+        quant = streaming_error(converter, path, probe, chunk_frames=3, speaker=controls["speaker"])
+        if not (quant["rel_rms"] <= 0.05 or quant["max_abs"] <= 1e-3):
+            raise SoundryError(f"8-bit weights changed the output by {100 * quant['rel_rms']:.1f}% rms; export "
+                               "with bundle.int8=false and please report it with the run's config.yaml")
+    compress_streaming_onnx(path, stream_meta, int8=False, half_storage=True)
     state = {k: _half_if_exact(v.detach()).contiguous() for k, v in converter.state_dict().items()}
     save_file(state, str(out / "generator.safetensors"))
     save_config(cfg, out / "config.yaml")
@@ -132,6 +142,7 @@ def export_bundle(parts, out_dir: Path) -> list[Path]:
     input_filter = {"highpass_hz": hz, "order": HIGHPASS_ORDER, "design": "butterworth",
                     "sos": highpass_sos(16000, hz).tolist() if hz > 0 else []}
     meta = write_meta(out, "vc", files, **stream_meta, voices=list(cfg.task.voices), size=cfg.model.size,
-                      input_filter=input_filter, onnx_max_abs_diff=diff, onnx_check_peak=peak)
+                      input_filter=input_filter, onnx_max_abs_diff=diff, onnx_check_peak=peak,
+                      int8_rel_rms=quant.get("rel_rms"))
     written = [out / "model.onnx", meta, out / "voices.toml", out / "generator.safetensors", out / "config.yaml"]
     return written + [out / p for p in portraits.values()]
