@@ -63,6 +63,15 @@ def split_state(state: State, modules) -> list[State]:
     return parts
 
 
+def gelu(x: torch.Tensor) -> torch.Tensor:
+    """Exact (erf) GELU. In an exported graph it is written as ``x * (1 + erf(x / sqrt 2)) * 0.5``,
+    the order onnxruntime fuses into one ``Gelu`` kernel (the exporter's own order stays five
+    nodes); training uses torch's fused kernel."""
+    if torch.compiler.is_exporting():
+        return (x * (1.0 + torch.erf(x / math.sqrt(2.0)))) * 0.5
+    return nn.functional.gelu(x)
+
+
 class CausalConv1d(nn.Module):
     """Causal 1-D convolution ``(B, C_in, T) -> (B, C_out, T // stride)`` with the left context in state.
 
@@ -145,7 +154,6 @@ class CausalConvNeXtBlock(nn.Module):
                                    channels_last=True)
         self.norm = nn.LayerNorm(channels)
         self.pw1 = nn.Linear(channels, channels * mult)
-        self.act = nn.GELU()
         self.pw2 = nn.Linear(channels * mult, channels)
         self.scale = nn.Parameter(torch.full((channels,), float(layer_scale)))
         self.n_states = self.dwconv.n_states
@@ -155,7 +163,7 @@ class CausalConvNeXtBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         h, state = self.dwconv(x, state)
-        h = self.act(self.pw1(self.norm(h)))
+        h = gelu(self.pw1(self.norm(h)))
         # layer scale folded into the projection: one node fewer per block once the graph's
         # constant folding has run (the same maths)
         h = nn.functional.linear(h, self.pw2.weight * self.scale.unsqueeze(1), self.pw2.bias * self.scale)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from soundry.nn.streaming import CausalConv1d, CausalConvNeXtBlock, State, StreamingStack, split_state
+from soundry.nn.streaming import CausalConv1d, CausalConvNeXtBlock, State, StreamingStack, gelu, split_state
 
 
 class ContentEncoder(nn.Module):
@@ -58,7 +58,7 @@ class ContentEncoder(nn.Module):
         parts = split_state(state, self.parts)
         for conv, st in zip(self.frontend, parts):
             x, st = conv(x, st)
-            x = nn.functional.gelu(x)
+            x = gelu(x)
             new.extend(st)
         x = nn.functional.linear(x, self.proj.weight.squeeze(-1), self.proj.bias)
         x, st = self.blocks(x, parts[-1])
