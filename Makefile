@@ -19,21 +19,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# The demo corpus and the phoneme tests use Debian's espeak-ng when it is there; without it
-# soundry falls back to its own synthesiser and grapheme units, so a failed install is only a note.
+# Debian packages soundry uses when they are there: $(call apt_install,program,package,note when missing)
+apt_install = command -v $(1) >/dev/null || ! command -v apt-get >/dev/null || \
+	(apt-get update -qq && apt-get install -y -qq $(2) >/dev/null) || \
+	echo "note: could not install $(2); $(3)"
+
+# The demo corpus and the phoneme tests use espeak-ng; without it soundry falls back to its own
+# synthesiser and grapheme units.
 espeak:
-	@command -v espeak-ng >/dev/null || ! command -v apt-get >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null) || \
-		echo "note: could not install espeak-ng; the built-in synthesiser and graphemes are used instead"
+	@$(call apt_install,espeak-ng,espeak-ng,the built-in synthesiser and graphemes are used instead)
 
 demo: $(STAMP) espeak
 	$(BIN)/soundry demo
 
 # The browser test drives Debian's Chromium (never a downloaded one); install it when apt can.
 chromium:
-	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
-		echo "note: could not install chromium; the browser test will be skipped"
+	@$(call apt_install,chromium,chromium,the browser test will be skipped)
 
 test: $(STAMP) chromium espeak
 	SOUNDRY_ARTIFACTS=$(CURDIR)/test-artifacts $(BIN)/python -m pytest -q
